@@ -1,0 +1,1 @@
+"""FlorAI inference services (identify, diagnose, growth-stage, consent) in one package."""

@@ -1,0 +1,181 @@
+"""Execute the Pulumi program under the SDK's mocks and record what it declares.
+
+The SDK's ``MockMonitor`` hands resource inputs to ``Mocks.new_resource`` but drops the
+parent, the dependencies and the secret markers; ``RecordingMonitor`` keeps them so the
+plan shows the component tree, the dependency graph and which values are secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.settings import ROOT
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from florai_infra import PROJECT
+from florai_infra.offline.calls import answer_call
+from florai_infra.offline.outputs import fabricate_outputs, physical_id
+from florai_infra.offline.plan import SECRET_MARK, STACK_TYPE, Plan, PlannedResource
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PROGRAM = REPO_ROOT / "platform" / "__main__.py"
+ACCOUNT_ID = "123456789012"
+
+# Sentinels of Pulumi's wire format (sdk/python/lib/pulumi/runtime/rpc.py).
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SIG_SECRET = "1b47061264138c4ac30d75fd1eb44270"
+_SIG_RESOURCE = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN_MARK = "[unknown]"
+
+
+def scrub(value: Any) -> Any:
+    """Turn wire-format values into plain JSON: secrets masked, references as URNs."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG_KEY)
+        if sig == _SIG_SECRET:
+            return SECRET_MARK
+        if sig == _SIG_RESOURCE:
+            return value.get("urn")
+        return {k: scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if value == _UNKNOWN:
+        return UNKNOWN_MARK
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _strip_provider_id(ref: str) -> str | None:
+    return ref.rsplit("::", 1)[0] if ref else None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that also records parent, dependencies, secrets and stack outputs."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.recorded: dict[str, PlannedResource] = {}
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            return response
+        self.recorded[response.urn] = PlannedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=bool(request.custom),
+            dependencies=tuple(sorted(set(request.dependencies))),
+            inputs=scrub(json_format.MessageToDict(request.object)),
+            provider=_strip_provider_id(request.provider),
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802
+        if request.urn.split("::")[2] == STACK_TYPE:
+            self.stack_outputs = scrub(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+class OfflineMocks(pulumi_mocks.Mocks):
+    """Deterministic, plausible outputs for resources and answers for data sources."""
+
+    def __init__(self, stack: str, region: str, account_id: str = ACCOUNT_ID):
+        self.stack = stack
+        self.region = region
+        self.account_id = account_id
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        rid = physical_id(args.typ, args.name, args.inputs)
+        outputs = fabricate_outputs(
+            args.typ, args.name, args.inputs, rid, region=self.region, account_id=self.account_id
+        )
+        return rid, outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        return answer_call(args.token, args.args, region=self.region, account_id=self.account_id)
+
+
+def stack_config_path(stack: str) -> Path:
+    return REPO_ROOT / f"Pulumi.{stack}.yaml"
+
+
+def load_stack_config(stack: str) -> dict[str, Any]:
+    """The ``config:`` map of ``Pulumi.<stack>.yaml``, as the CLI would pass it."""
+    path = stack_config_path(stack)
+    if not path.exists():
+        raise FileNotFoundError(f"stack {stack!r} has no config file {path.name}")
+    data = yaml.safe_load(path.read_text()) or {}
+    return dict(data.get("config") or {})
+
+
+def _wire_config(config: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Config values as the engine hands them to a program: strings, JSON for structures."""
+    import json
+
+    wire: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in config.items():
+        full_key = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            wire[full_key] = SECRET_MARK  # ciphertext never leaves the config file offline
+            secret_keys.append(full_key)
+        elif isinstance(value, str):
+            wire[full_key] = value
+        else:
+            wire[full_key] = json.dumps(value)
+    return wire, secret_keys
+
+
+def run_stack(
+    stack: str,
+    config: dict[str, Any] | None = None,
+    program: Path = PROGRAM,
+) -> Plan:
+    """Run ``program`` for ``stack`` under mocks and return everything it declared.
+
+    ``config`` replaces the stack's config file (tests pass a modified copy of it).
+    Errors the program raises (a ``ConfigError``, say) propagate unchanged.
+    """
+    config = load_stack_config(stack) if config is None else config
+    wire, secret_keys = _wire_config(config)
+    region = wire.get("aws:region", "us-east-1")
+
+    mocks = OfflineMocks(stack=stack, region=region)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config(wire, secret_keys)
+    pulumi_mocks.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+        logger=logging.getLogger("florai.offline"),
+    )
+    ROOT.set(None)  # set_mocks made a root stack; run_in_stack makes the real one
+
+    def main() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    try:
+        _sync_await(run_in_stack(main))
+    finally:
+        ROOT.set(None)
+    return Plan(
+        project=PROJECT,
+        stack=stack,
+        resources=sorted(monitor.recorded.values(), key=lambda r: r.urn),
+        outputs=monitor.stack_outputs,
+    )

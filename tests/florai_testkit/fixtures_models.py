@@ -1,0 +1,1 @@
+"""Fixtures that build the reference models once per test session."""
