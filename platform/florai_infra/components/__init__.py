@@ -1,0 +1,1 @@
+"""One Pulumi ComponentResource per concern; ``platform/__main__.py`` wires them together."""
