@@ -1,0 +1,102 @@
+"""The app factory: ``create_app(settings)`` wires routers, middleware, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
+
+from florai import contract
+from florai.api.body_limit import BodySizeLimitMiddleware
+from florai.api.errors import install_error_handlers
+from florai.api.openapi_bodies import EXTRA_COMPONENTS
+from florai.api.request_metrics import RequestMetricsMiddleware
+from florai.api.routers import batch, consent, diagnose, growth_stage, health, identify
+from florai.api.runtime import Runtime
+from florai.api.wiring import build_runtime_services, decode_threads
+from florai.catalogue import load_catalogue
+from florai.observability import configure_tracing, instrument_app, tracing_enabled
+from florai.settings import Settings, load_settings
+from florai.storage import Database, upgrade
+
+log = logging.getLogger(__name__)
+
+# Which router serves which Deployment (contract.SERVICES); /batch goes with any inference service.
+SERVICE_ROUTERS = {
+    "identify": identify.router,
+    "diagnose": diagnose.router,
+    "growth-stage": growth_stage.router,
+    "consent": consent.router,
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await start_runtime(settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            log.info("draining", extra={"timeout_s": settings.drain_timeout_s})
+            await runtime.drain(settings.drain_timeout_s)
+            await run_in_threadpool(runtime.close)
+            log.info("stopped")
+
+    app = FastAPI(
+        title="FlorAI",
+        version="1.0.0",
+        description="Plant identification, disease diagnosis, growth stage and consent. Services: "
+        + ", ".join(settings.services),
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    for name in settings.services:
+        app.include_router(SERVICE_ROUTERS[name], prefix=contract.API_PREFIX)
+    if settings.tasks:
+        app.include_router(batch.router, prefix=contract.API_PREFIX)
+    install_error_handlers(app)
+    # Added last = outermost: metrics see every response, including the body-limit 413.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=contract.MAX_REQUEST_BYTES)
+    app.add_middleware(RequestMetricsMiddleware, routes_app=app)
+    if tracing_enabled():
+        configure_tracing()
+        instrument_app(app)
+    app.openapi = lambda: _openapi(app)
+    return app
+
+
+async def start_runtime(settings: Settings) -> Runtime:
+    """Migrate the database, load the catalogue and models, start batchers and the shared services."""
+    database = Database(settings.effective_database_url)
+    await run_in_threadpool(upgrade, database.engine)
+    runtime = Runtime(
+        settings=settings,
+        catalogue=load_catalogue(),
+        decode_pool=ThreadPoolExecutor(
+            max_workers=decode_threads(settings), thread_name_prefix="florai-decode"
+        ),
+        database=database,
+    )
+    await run_in_threadpool(build_runtime_services, runtime)
+    await runtime.load_models(settings.device)
+    return runtime
+
+
+def _openapi(app: FastAPI) -> dict:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, value in EXTRA_COMPONENTS.items():
+            components.setdefault(name, value)
+        app.openapi_schema = schema
+    return app.openapi_schema

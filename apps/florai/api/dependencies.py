@@ -1,0 +1,60 @@
+"""Route dependencies: the runtime, the authenticated principal, the per-key rate limit."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from florai import contract
+from florai.api.errors import ApiError
+from florai.api.runtime import Runtime
+
+api_key_header = APIKeyHeader(name=contract.API_KEY_HEADER, auto_error=False, description="API key")
+bearer = HTTPBearer(auto_error=False, description="JWT issued by the identity provider")
+MISSING_CREDENTIALS = f"missing credentials: send {contract.API_KEY_HEADER} or Authorization: Bearer <JWT>"
+INVALID_CREDENTIALS = "invalid API key or token"
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def unauthorized(message: str) -> ApiError:
+    challenge = f'Bearer, ApiKey header="{contract.API_KEY_HEADER}"'
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": challenge})
+
+
+async def authenticated(
+    runtime: RuntimeDep,
+    api_key: Annotated[str | None, Depends(api_key_header)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Any:
+    """The caller's Principal, from X-API-Key or a Bearer JWT; 401 otherwise."""
+    token = credentials.credentials if credentials else None
+    if not api_key and not token:
+        raise unauthorized(MISSING_CREDENTIALS)
+    principal = await run_in_threadpool(runtime.authenticator.authenticate, api_key, token)
+    if principal is None:
+        raise unauthorized(INVALID_CREDENTIALS)
+    return principal
+
+
+async def rate_limited(principal: Annotated[Any, Depends(authenticated)], runtime: RuntimeDep) -> Any:
+    """The principal, after taking one token from its bucket (per key; per user for JWTs); 429 otherwise."""
+    subject = principal.key_id or f"user:{principal.user_id}"
+    decision = await runtime.rate_limiter.acquire(subject)
+    if not decision.allowed:
+        retry_after = max(1, math.ceil(decision.retry_after))
+        message = f"rate limit exceeded; retry in {retry_after} s"
+        raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(retry_after)})
+    return principal
+
+
+CallerDep = Annotated[Any, Depends(rate_limited)]

@@ -1,0 +1,71 @@
+"""Request metrics and request ids: HTTP_REQUESTS / HTTP_REQUEST_DURATION by route template, HTTP_IN_FLIGHT.
+
+Labels use the matched route's template (``/api/v1/species/{species_id}``), never the
+raw path, so a client cannot create series at will; unmatched paths share one label.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from florai.metrics import HTTP_IN_FLIGHT, HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from florai.observability import REQUEST_ID
+
+UNMATCHED_ROUTE = "unmatched"
+REQUEST_ID_HEADER = "x-request-id"
+
+
+class RequestMetricsMiddleware:
+    def __init__(self, app: ASGIApp, routes_app: object):
+        self.app = app
+        self.routes_app = routes_app  # the FastAPI app whose routes give the templates
+
+    def route_template(self, scope: Scope) -> str:
+        for route in getattr(self.routes_app, "routes", ()):
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                return getattr(route, "path", UNMATCHED_ROUTE)
+        return UNMATCHED_ROUTE
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = self.route_template(scope)
+        method = scope["method"]
+        request_id = _header(scope, REQUEST_ID_HEADER) or uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        status = 500
+        started = time.perf_counter()
+        in_flight = HTTP_IN_FLIGHT.labels(route=route)
+        in_flight.inc()
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER.encode(), request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            in_flight.dec()
+            labels = {"route": route, "method": method, "status": str(status)}
+            HTTP_REQUESTS.labels(**labels).inc()
+            HTTP_REQUEST_DURATION.labels(**labels).observe(time.perf_counter() - started)
+            REQUEST_ID.reset(token)
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    wanted = name.encode()
+    for key, value in scope.get("headers", ()):
+        if key == wanted:
+            text = value.decode("latin-1")[:128]
+            return text if text.isprintable() else None
+    return None

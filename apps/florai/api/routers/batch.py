@@ -1,0 +1,49 @@
+"""POST /batch: up to contract.MAX_BATCH_ITEMS images for one task; each item succeeds or fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Query, Request
+
+from florai.api.dependencies import CallerDep, RuntimeDep
+from florai.api.errors import ApiError
+from florai.api.openapi_bodies import batch_upload_body
+from florai.api.prediction import predict
+from florai.api.retention import retain_or_discard
+from florai.api.routers.inference_route import ERROR_RESPONSES, TopK
+from florai.api.schemas import BatchResponse, BatchResult, ItemError
+from florai.api.uploads import ImageUpload, read_batch_upload
+
+router = APIRouter(tags=["batch"], responses=ERROR_RESPONSES)
+
+
+@router.post("/batch", response_model=BatchResponse, openapi_extra=batch_upload_body())
+async def batch(
+    request: Request,
+    principal: CallerDep,
+    runtime: RuntimeDep,
+    task: str = Query(description="identify, diagnose or growth-stage (served by this deployment)"),
+    k: int = TopK,
+) -> BatchResponse:
+    if task not in runtime.settings.tasks:
+        raise ApiError(
+            422,
+            "unknown_task",
+            f"task {task!r} is not served here; choose from {list(runtime.settings.tasks)}",
+        )
+    uploads = await read_batch_upload(request)
+
+    async def one(index: int, upload: ImageUpload) -> BatchResult:
+        try:
+            outcome = await predict(runtime, task, upload, k)
+        except ApiError as exc:
+            return BatchResult(
+                index=index, error=ItemError(status=exc.status_code, code=exc.code, detail=str(exc.detail))
+            )
+        await retain_or_discard(runtime, principal, task, upload, outcome.digest)
+        return BatchResult(index=index, result=outcome.response)
+
+    # All items are submitted at once so the batcher can run them as one forward pass.
+    results = await asyncio.gather(*(one(i, u) for i, u in enumerate(uploads)))
+    return BatchResponse(task=task, results=list(results))

@@ -1,0 +1,104 @@
+"""Everything the routes share for the life of the process, built and torn down by the app's lifespan.
+
+Models load only for the tasks of the enabled services; a model that fails to load leaves
+its task unready (``/readyz`` names it) instead of stopping the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from florai.catalogue import Catalogue
+from florai.metrics import MODEL_INFO, MODEL_LOAD_FAILURES, MODEL_LOADED
+from florai.settings import Settings
+from florai.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    catalogue: Catalogue
+    decode_pool: ThreadPoolExecutor
+    database: Database
+    models: dict[str, Any] = field(default_factory=dict)
+    batchers: dict[str, Any] = field(default_factory=dict)
+    model_errors: dict[str, str] = field(default_factory=dict)
+    label_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    cache: Any = None
+    rate_limiter: Any = None
+    authenticator: Any = None
+    consent: Any = None
+
+    # --- models -------------------------------------------------------------------------
+    async def load_models(self, device: str | None) -> None:
+        from florai.inference.batcher import Batcher
+        from florai.models.errors import ModelLoadError
+        from florai.models.loader import load_model
+
+        for task in self.settings.tasks:
+            uri = self.settings.model_uri(task)
+            try:
+                model = await asyncio.to_thread(load_model, uri, device)
+            except ModelLoadError as exc:
+                self.model_errors[task] = str(exc)
+                MODEL_LOAD_FAILURES.labels(model=task, reason=getattr(exc, "reason", "invalid")).inc()
+                MODEL_LOADED.labels(model=task).set(0)
+                log.error("model load failed", extra={"task": task, "uri": uri, "error": str(exc)})
+                continue
+            manifest = model.manifest
+            batcher = Batcher(
+                model, max_batch_size=self.settings.max_batch_size, max_queue=self.settings.max_queue
+            )
+            await batcher.start()
+            self.models[task] = model
+            self.batchers[task] = batcher
+            self.label_names[task] = label_names(self.catalogue, task)
+            MODEL_LOADED.labels(model=manifest.name).set(1)
+            MODEL_INFO.labels(
+                model=manifest.name, version=manifest.version, task=task, device=str(model.device)
+            ).set(1)
+            log.info(
+                "model loaded", extra={"task": task, "model": manifest.name, "version": manifest.version}
+            )
+
+    async def drain(self, timeout: float) -> None:
+        """Finish queued inference (bounded by ``timeout``), then stop the decode pool."""
+        await asyncio.gather(*(b.drain(timeout) for b in self.batchers.values()), return_exceptions=True)
+        for model in self.models.values():
+            MODEL_LOADED.labels(model=model.manifest.name).set(0)
+        self.decode_pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- readiness ----------------------------------------------------------------------
+    def readiness_checks(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        for task in self.settings.tasks:
+            checks[f"model:{task}"] = (
+                "ok" if task in self.models else self.model_errors.get(task, "not loaded")
+            )
+        checks["database"] = "ok" if self.database.ping() else "unreachable"
+        return checks
+
+    # --- prediction cache ---------------------------------------------------------------
+    async def cache_get(self, key: str) -> Any | None:
+        return await asyncio.to_thread(self.cache.get, key) if self.cache is not None else None
+
+    async def cache_set(self, key: str, value: Any) -> None:
+        if self.cache is not None:
+            await asyncio.to_thread(self.cache.set, key, value)
+
+
+def label_names(catalogue: Catalogue, task: str) -> dict[str, str]:
+    """Display name of every label id of a task, from the catalogue."""
+    from florai import contract
+
+    if task == contract.TASK_IDENTIFY:
+        return {k: v.common_name for k, v in catalogue.species.items()}
+    if task == contract.TASK_DIAGNOSE:
+        return {k: v.name for k, v in catalogue.diseases.items()}
+    return {g.id: g.name for g in catalogue.generic_stages}

@@ -1,0 +1,164 @@
+"""Reads image uploads: multipart ``file`` (+ organ, lat, lon fields) or JSON ``image_base64``.
+
+Sizes and media types are checked here, before any image decoder sees the bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from florai import contract
+from florai.api.errors import ApiError, invalid_image, too_large, unsupported_media
+from florai.api.schemas import BatchRequest, ImageBase64Request, ImageMetadata
+
+MULTIPART = "multipart/form-data"
+JSON = "application/json"
+# Part content types accepted as "maybe an image"; the decoder makes the final call.
+GENERIC_BINARY = frozenset({"", "application/octet-stream"})
+METADATA_FIELDS = ("organ", "lat", "lon")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+# Multipart parts other than files are small fields (organ, lat, lon).
+MAX_FIELD_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class ImageUpload:
+    data: bytes
+    metadata: ImageMetadata
+
+
+def image_too_large_message() -> str:
+    return f"image exceeds the limit of {contract.MAX_IMAGE_BYTES} bytes"
+
+
+def too_many_items(count: int) -> ApiError:
+    return ApiError(
+        422, "too_many_items", f"{count} images in one batch; at most {contract.MAX_BATCH_ITEMS} are allowed"
+    )
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def read_image_upload(request: Request) -> ImageUpload:
+    """The one image of an /identify, /diagnose or /growth-stage request."""
+    kind = media_type(request)
+    if kind == MULTIPART:
+        form = await _form(request)
+        files = [v for k, v in form.multi_items() if k == "file" and isinstance(v, UploadFile)]
+        if len(files) != 1:
+            raise _missing("file", "exactly one multipart part named 'file' with the image is required")
+        return ImageUpload(await _read_file(files[0]), _form_metadata(form))
+    if kind == JSON:
+        body = _validate(ImageBase64Request, await request.body())
+        return ImageUpload(
+            _decode_base64(body.image_base64), ImageMetadata(**body.model_dump(exclude={"image_base64"}))
+        )
+    raise _wrong_body_type(kind)
+
+
+async def read_batch_upload(request: Request) -> list[ImageUpload]:
+    """The images of a POST /batch: multipart parts named ``files`` or JSON ``items``."""
+    kind = media_type(request)
+    if kind == MULTIPART:
+        form = await _form(request)
+        files = [v for k, v in form.multi_items() if k == "files" and isinstance(v, UploadFile)]
+        if not files:
+            raise _missing("files", "at least one multipart part named 'files' is required")
+        if len(files) > contract.MAX_BATCH_ITEMS:
+            raise too_many_items(len(files))
+        metadata = _form_metadata(form)
+        return [ImageUpload(await _read_file(f), metadata) for f in files]
+    if kind == JSON:
+        raw = await request.body()
+        body = _validate(BatchRequest, raw)
+        if len(body.items) > contract.MAX_BATCH_ITEMS:
+            raise too_many_items(len(body.items))
+        return [
+            ImageUpload(
+                _decode_base64(item.image_base64), ImageMetadata(**item.model_dump(exclude={"image_base64"}))
+            )
+            for item in body.items
+        ]
+    raise _wrong_body_type(kind)
+
+
+async def _form(request: Request) -> FormData:
+    # Files beyond MAX_BATCH_ITEMS are counted (422), not refused by the parser (400).
+    return await request.form(
+        max_files=contract.MAX_BATCH_ITEMS * 4,
+        max_fields=len(METADATA_FIELDS) * 4,
+        max_part_size=MAX_FIELD_BYTES,
+    )
+
+
+async def _read_file(upload: UploadFile) -> bytes:
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if content_type not in GENERIC_BINARY and not content_type.startswith("image/"):
+        raise unsupported_media(
+            f"part {upload.filename or 'file'!r} has content type {content_type!r}; send an image"
+        )
+    data = await upload.read(contract.MAX_IMAGE_BYTES + 1)
+    await upload.close()
+    if len(data) > contract.MAX_IMAGE_BYTES:
+        raise too_large(image_too_large_message())
+    if not data:
+        raise invalid_image("the image file is empty")
+    return data
+
+
+def _decode_base64(text: str) -> bytes:
+    # 4 base64 characters carry 3 bytes: refuse an over-size image before decoding it.
+    if len(text) * 3 // 4 > contract.MAX_IMAGE_BYTES + 3:
+        raise too_large(image_too_large_message())
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid_image("image_base64 is not valid base64") from None
+    if len(data) > contract.MAX_IMAGE_BYTES:
+        raise too_large(image_too_large_message())
+    if not data:
+        raise invalid_image("the image is empty")
+    return data
+
+
+def _form_metadata(form: FormData) -> ImageMetadata:
+    organ = form.get("organ")
+    lat, lon = form.get("lat"), form.get("lon")
+    fields: dict[str, object] = {}
+    if isinstance(organ, str) and organ:
+        fields["organ"] = organ
+    if lat is not None or lon is not None:
+        fields["location"] = {"lat": lat, "lon": lon}
+    try:
+        return ImageMetadata.model_validate(fields)
+    except ValidationError as exc:
+        raise RequestValidationError(_located(exc, "body")) from None
+
+
+def _validate(model: type[ModelT], raw: bytes) -> ModelT:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(_located(exc, "body")) from None
+
+
+def _located(exc: ValidationError, where: str) -> list[dict[str, object]]:
+    return [{"loc": (where, *e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+
+
+def _missing(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "missing"}])
+
+
+def _wrong_body_type(kind: str) -> ApiError:
+    return unsupported_media(f"content type {kind or 'none'!r} is not accepted; send {MULTIPART} or {JSON}")
