@@ -7,13 +7,12 @@ function fixtures start it again before the next test.
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from florai_testkit.servers import LOOPBACK, PostgresServer, RedisServer
+from florai_testkit.servers import PostgresServer, RedisServer, redis_command
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +39,7 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 
 def _flushall(port: int) -> None:
-    with socket.create_connection((LOOPBACK, port), timeout=5) as s:
-        s.sendall(b"FLUSHALL\r\n")
-        reply = s.recv(64)
+    reply = redis_command(port, b"FLUSHALL")
     if not reply.startswith(b"+OK"):
         raise RuntimeError(f"redis FLUSHALL failed: {reply!r}")
 
@@ -55,3 +52,11 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
     yield redis_server.url
     redis_server.start()  # a fault test may have left it stopped
     _flushall(redis_server.port)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database of each supported kind: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'florai.db'}"
+    return request.getfixturevalue("postgres_url")

@@ -191,6 +191,11 @@ class TempServer:
         self.close()
 
 
+def _require_free_port(name: str, port: int) -> None:
+    if port_open(port):
+        raise ServerError(f"{name}: port {LOOPBACK}:{port} is already in use by another process")
+
+
 def _is_root() -> bool:
     return os.geteuid() == 0
 
@@ -267,6 +272,7 @@ class PostgresServer(TempServer):
     def start(self) -> None:
         if self.running:
             return
+        _require_free_port(self.name, self.port)
         options = (
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses={LOOPBACK} -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off"
@@ -329,14 +335,29 @@ class PostgresServer(TempServer):
         self._admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
-def redis_ping(port: int, host: str = LOOPBACK) -> bool:
-    """True when a Redis server on ``port`` answers PING (plain socket: no client library needed)."""
+def redis_command(port: int, command: bytes, host: str = LOOPBACK) -> bytes:
+    """Send one inline command to Redis and return the raw reply (plain socket, no client library)."""
+    with socket.create_connection((host, port), timeout=1.0) as s:
+        s.sendall(command + b"\r\n")
+        reply = s.recv(65536)
+        if reply.startswith(b"$"):  # bulk string: read until the announced length has arrived
+            header, _, body = reply.partition(b"\r\n")
+            while len(body) < int(header[1:]) + 2:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            return body[: int(header[1:])]
+        return reply
+
+
+def redis_serves(port: int, pid: int | None = None) -> bool:
+    """True when a Redis server answers on ``port`` (and, given ``pid``, it is that process)."""
     try:
-        with socket.create_connection((host, port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(64).startswith(b"+PONG")
+        info = redis_command(port, b"INFO server")
     except OSError:
         return False
+    return pid is None or f"process_id:{pid}\r\n".encode() in info
 
 
 class RedisServer(TempServer):
@@ -351,9 +372,12 @@ class RedisServer(TempServer):
             raise ServerError("redis-server not found: apt-get update && apt-get install -y redis-server")
         argv = [binary, "--port", str(self.port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no"]
         argv += ["--dir", str(self.dir), "--daemonize", "no", "--protected-mode", "yes"]
-        self.process = ManagedProcess(
-            "redis-server", argv, self.dir / "redis.log", lambda: redis_ping(self.port), cwd=self.dir
-        )
+        self.process = ManagedProcess("redis-server", argv, self.dir / "redis.log", self._ready, cwd=self.dir)
+
+    def _ready(self) -> bool:
+        # Our own process must answer: another server on the same port does not count.
+        proc = self.process.proc
+        return proc is not None and redis_serves(self.port, proc.pid)
 
     @property
     def running(self) -> bool:
@@ -364,6 +388,8 @@ class RedisServer(TempServer):
         return f"redis://{LOOPBACK}:{self.port}/0"
 
     def start(self) -> None:
+        if not self.running:
+            _require_free_port(self.name, self.port)
         self.process.start()
 
     def stop(self) -> None:

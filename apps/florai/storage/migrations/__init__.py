@@ -1,0 +1,1 @@
+"""Alembic migrations of the FlorAI database (run with ``florai.storage.migrate.upgrade``)."""
