@@ -3,12 +3,23 @@
 import pulumi
 import pulumi_aws as aws
 
+from florai_infra import names
+from florai_infra.components.addons import Addons, AddonsArgs
+from florai_infra.components.cache import Cache, CacheArgs
+from florai_infra.components.cluster import Cluster, ClusterArgs
+from florai_infra.components.database import Database, DatabaseArgs
+from florai_infra.components.gitops import Bootstrap, BootstrapArgs
+from florai_infra.components.identity import ServiceRoles, ServiceRolesArgs
 from florai_infra.components.kms import Kms, KmsArgs
 from florai_infra.components.network import Network, NetworkArgs
+from florai_infra.components.registry import Registry, RegistryArgs
+from florai_infra.components.storage import ModelStore, ModelStoreArgs
+from florai_infra.components.waf import Waf, WafArgs
 from florai_infra.config import load_settings
 
 # Validated before anything is declared: a bad config stops here with one ConfigError.
 settings = load_settings()
+env = settings.environment
 prefix = settings.name_prefix
 tags = settings.tags
 account_id = aws.get_caller_identity().account_id
@@ -30,10 +41,137 @@ network = Network(
         tags=tags,
     ),
 )
+cluster = Cluster(
+    "cluster",
+    ClusterArgs(
+        settings=settings.cluster,
+        cluster_name=cluster_name,
+        environment=env,
+        region=settings.region,
+        partition=partition,
+        private_subnet_ids=network.private_subnet_ids,
+        secrets_key_arn=kms.arn("eks"),
+        ebs_key_arn=kms.arn("ebs"),
+        log_key_arn=kms.arn("logs"),
+        log_retention_days=settings.log_retention_days,
+        tags=tags,
+    ),
+)
+database = Database(
+    "database",
+    DatabaseArgs(
+        settings=settings.database,
+        identifier=prefix,
+        environment=env,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        node_security_group_id=cluster.node_security_group_id,
+        storage_key_arn=kms.arn("rds"),
+        secret_key_arn=kms.arn("secrets"),
+        tags=tags,
+    ),
+)
+cache = Cache(
+    "cache",
+    CacheArgs(
+        settings=settings.cache,
+        replication_group_id=prefix,
+        auth_secret_name=f"{names.secret_prefix(env)}redis/auth-token",
+        environment=env,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        node_security_group_id=cluster.node_security_group_id,
+        storage_key_arn=kms.arn("cache"),
+        secret_key_arn=kms.arn("secrets"),
+        tags=tags,
+    ),
+)
+waf = Waf(
+    "waf",
+    WafArgs(prefix, settings.waf_rate_limit, kms.arn("logs"), settings.log_retention_days, tags),
+)
+registry = Registry(
+    "registry",
+    RegistryArgs(f"{prefix}/inference", settings.registry, kms.arn("ecr"), settings.is_dev, tags),
+)
+models = ModelStore(
+    "models",
+    ModelStoreArgs(f"{prefix}-models-{account_id}", kms.arn("s3"), settings.is_dev, tags),
+)
+roles = ServiceRoles(
+    "irsa",
+    ServiceRolesArgs(
+        name_prefix=prefix,
+        environment=env,
+        region=settings.region,
+        account_id=account_id,
+        partition=partition,
+        cluster_name=cluster_name,
+        oidc_provider_arn=cluster.oidc_provider_arn,
+        oidc_issuer_host=cluster.oidc_issuer_host,
+        model_bucket_arn=models.bucket_arn,
+        model_key_arn=kms.arn("s3"),
+        secrets_key_arn=kms.arn("secrets"),
+        ebs_key_arn=kms.arn("ebs"),
+        database_secret_arn=database.master_secret_arn,
+        web_acl_arn=waf.web_acl_arn,
+        tags=tags,
+    ),
+)
+Addons(
+    "addons",
+    AddonsArgs(
+        cluster_name=cluster.name,
+        kubernetes_version=settings.cluster.kubernetes_version,
+        ebs_csi_role_arn=roles.role_arns[names.EBS_CSI.key],
+        node_groups=cluster.node_groups,
+        tags=tags,
+    ),
+)
 
-pulumi.export("environment", settings.environment)
+# What the in-cluster side needs, carried by the Argo CD cluster Secret (GitOps bridge).
+bridge = {
+    "aws_account_id": account_id,
+    "aws_region": settings.region,
+    "aws_cluster_name": cluster.name,
+    "aws_vpc_id": network.vpc_id,
+    "waf_acl_arn": waf.web_acl_arn,
+    "database_endpoint": database.endpoint,
+    "database_secret_arn": database.master_secret_arn,
+    "redis_endpoint": cache.primary_endpoint,
+    "redis_auth_secret_arn": cache.auth_secret_arn,
+    "model_bucket_name": models.bucket_name,
+    "ecr_repository_url": registry.repository_url,
+    **{f"{key.replace('-', '_')}_role_arn": arn for key, arn in roles.role_arns.items()},
+}
+Bootstrap(
+    "gitops",
+    BootstrapArgs(
+        settings=settings.gitops,
+        environment=env,
+        cluster_name=cluster.name,
+        kubeconfig=cluster.kubeconfig,
+        gpu_enabled=bool(settings.cluster.gpu_node_groups),
+        bridge_annotations=bridge,
+        bridge_labels={"aws_region": settings.region},
+    ),
+)
+
+pulumi.export("environment", env)
 pulumi.export("awsRegion", settings.region)
 pulumi.export("awsAccountId", account_id)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
+pulumi.export("clusterName", cluster.name)
+pulumi.export("clusterEndpoint", cluster.endpoint)
+pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("wafAclArn", waf.web_acl_arn)
+pulumi.export("roleArns", roles.role_arns)
+pulumi.export("databaseEndpoint", database.endpoint)
+pulumi.export("databaseSecretArn", database.master_secret_arn)
+pulumi.export("redisEndpoint", cache.primary_endpoint)
+pulumi.export("redisAuthSecretArn", cache.auth_secret_arn)
+pulumi.export("modelBucketName", models.bucket_name)
+pulumi.export("ecrRepositoryUrl", registry.repository_url)

@@ -17,6 +17,7 @@ KEY_SERVICES: dict[str, tuple[str, ...]] = {
     "logs": (),  # CloudWatch Logs is granted on the key policy directly
     "ebs": ("ec2", "autoscaling"),
     "secrets": ("secretsmanager",),
+    "ecr": ("ecr",),
 }
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 

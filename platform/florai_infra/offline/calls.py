@@ -141,6 +141,20 @@ def _eks_addon_version(args, region, account_id):
     }
 
 
+def _random_password(args, region, account_id):
+    """A stand-in password, stable per request so offline plans never change between runs."""
+    length = int(args.get("passwordLength") or 32)
+    seed = json.dumps({"args": args, "region": region, "account": account_id}, sort_keys=True)
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    stream = b""
+    counter = 0
+    while len(stream) < length:
+        stream += hashlib.sha256(f"{seed}/{counter}".encode()).digest()
+        counter += 1
+    password = "".join(alphabet[b % len(alphabet)] for b in stream[:length])
+    return {"id": region, "randomPassword": password, "passwordLength": length}
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any], str, str], dict[str, Any]]] = {
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
@@ -149,6 +163,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any], str, str], dict[str, Any]]] = {
     "aws:index/getPartition:getPartition": _partition,
     "aws:ssm/getParameter:getParameter": _ssm_parameter,
     "aws:eks/getAddonVersion:getAddonVersion": _eks_addon_version,
+    "aws:secretsmanager/getRandomPassword:getRandomPassword": _random_password,
 }
 
 

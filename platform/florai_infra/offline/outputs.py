@@ -109,7 +109,7 @@ def _oidc_provider(name, inputs, rid, region, account):
 def _rds_instance(name, inputs, rid, region, account):
     ident = inputs.get("identifier") or rid
     host = f"{ident}.{_digest('rds', ident, length=12)}.{region}.rds.amazonaws.com"
-    port = inputs.get("port") or 5432
+    port = int(inputs.get("port") or 5432)  # numbers reach the mocks as floats
     out = {
         "address": host,
         "endpoint": f"{host}:{port}",
@@ -137,7 +137,7 @@ def _redis_group(name, inputs, rid, region, account):
     return {
         "primaryEndpointAddress": f"master.{base}",
         "readerEndpointAddress": f"replica.{base}",
-        "port": inputs.get("port") or 6379,
+        "port": int(inputs.get("port") or 6379),
         "arn": f"arn:aws:elasticache:{region}:{account}:replicationgroup:{ident}",
     }
 

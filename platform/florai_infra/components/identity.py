@@ -1,0 +1,280 @@
+"""IAM roles for service accounts (IRSA): one role per service account, least-privilege policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from florai_infra import names
+from florai_infra.components.iam_documents import document, irsa_trust_policy, managed_policy_arn
+
+KMS_USE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+SECRET_READ = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+
+
+@dataclass(frozen=True)
+class ServiceRolesArgs:
+    name_prefix: str
+    environment: str
+    region: str
+    account_id: str
+    partition: str
+    cluster_name: str
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer_host: pulumi.Input[str]
+    model_bucket_arn: pulumi.Input[str]
+    model_key_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    ebs_key_arn: pulumi.Input[str]
+    database_secret_arn: pulumi.Input[str]
+    web_acl_arn: pulumi.Input[str]
+    tags: dict[str, str]
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
+
+    @property
+    def florai_secrets_arn(self) -> str:
+        return self.arn("secretsmanager", f"secret:{names.secret_prefix(self.environment)}*")
+
+
+def inference_policy(a: ServiceRolesArgs) -> list[dict]:
+    own_secrets = a.arn("secretsmanager", f"secret:{names.secret_prefix(a.environment)}inference/*")
+    return [
+        {"Sid": "ListModels", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": a.model_bucket_arn},
+        {
+            "Sid": "ReadModels",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": pulumi.Output.concat(a.model_bucket_arn, "/*"),
+        },
+        {"Sid": "DecryptModels", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": a.model_key_arn},
+        {"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": SECRET_READ, "Resource": own_secrets},
+    ]
+
+
+def external_secrets_policy(a: ServiceRolesArgs) -> list[dict]:
+    return [
+        {
+            "Sid": "ReadFloraiSecrets",
+            "Effect": "Allow",
+            "Action": [*SECRET_READ, "secretsmanager:ListSecretVersionIds"],
+            "Resource": [a.florai_secrets_arn, a.database_secret_arn],
+        },
+        {
+            "Sid": "DecryptFloraiSecrets",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": a.secrets_key_arn,
+        },
+    ]
+
+
+def cluster_autoscaler_policy(a: ServiceRolesArgs) -> list[dict]:
+    return [
+        {
+            "Sid": "Discover",
+            "Effect": "Allow",
+            "Action": [
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "autoscaling:DescribeTags",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
+                "eks:DescribeNodegroup",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "ScaleOwnGroups",
+            "Effect": "Allow",
+            "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+            "Resource": a.arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/*"),
+            # EKS tags every managed node group's ASG with this key; other clusters' groups are out of reach.
+            "Condition": {
+                "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{a.cluster_name}": "owned"}
+            },
+        },
+    ]
+
+
+def ebs_csi_key_policy(a: ServiceRolesArgs) -> list[dict]:
+    return [
+        {
+            "Sid": "GrantsForVolumes",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            "Resource": a.ebs_key_arn,
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        {"Sid": "UseVolumeKey", "Effect": "Allow", "Action": KMS_USE, "Resource": a.ebs_key_arn},
+    ]
+
+
+def load_balancer_controller_policy(a: ServiceRolesArgs) -> list[dict]:
+    cluster_tag = "elbv2.k8s.aws/cluster"
+    tagged_by_cluster = {"Null": {f"aws:ResourceTag/{cluster_tag}": "false"}}
+    elb = [
+        a.arn("elasticloadbalancing", "loadbalancer/app/*/*"),
+        a.arn("elasticloadbalancing", "loadbalancer/net/*/*"),
+        a.arn("elasticloadbalancing", "targetgroup/*/*"),
+    ]
+    return [
+        {
+            "Sid": "ServiceLinkedRole",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        },
+        {
+            "Sid": "Describe",
+            "Effect": "Allow",
+            "Action": [
+                "acm:DescribeCertificate",
+                "acm:ListCertificates",
+                "ec2:Describe*",
+                "ec2:GetCoipPoolUsage",
+                "elasticloadbalancing:Describe*",
+                "shield:GetSubscriptionState",
+                "wafv2:GetWebACL",
+                "wafv2:GetWebACLForResource",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "AttachFloraiWebAcl",
+            "Effect": "Allow",
+            "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
+            "Resource": [a.web_acl_arn, a.arn("elasticloadbalancing", "loadbalancer/app/*/*")],
+        },
+        {
+            "Sid": "CreateSecurityGroups",
+            "Effect": "Allow",
+            "Action": "ec2:CreateSecurityGroup",
+            "Resource": "*",
+        },
+        {
+            "Sid": "TagNewSecurityGroups",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": a.arn("ec2", "security-group/*"),
+            "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}},
+        },
+        {
+            "Sid": "ManageOwnSecurityGroups",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:CreateTags",
+                "ec2:DeleteSecurityGroup",
+                "ec2:DeleteTags",
+                "ec2:RevokeSecurityGroupIngress",
+            ],
+            "Resource": a.arn("ec2", "security-group/*"),
+            "Condition": tagged_by_cluster,
+        },
+        {
+            "Sid": "CreateTaggedLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup",
+            ],
+            "Resource": elb,
+            "Condition": {"Null": {f"aws:RequestTag/{cluster_tag}": "false"}},
+        },
+        {
+            "Sid": "ManageOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:RemoveTags",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+            ],
+            "Resource": elb,
+            "Condition": tagged_by_cluster,
+        },
+        {
+            "Sid": "ListenersRulesTargets",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:RemoveListenerCertificates",
+            ],
+            "Resource": [
+                *elb,
+                a.arn("elasticloadbalancing", "listener/app/*/*/*"),
+                a.arn("elasticloadbalancing", "listener-rule/app/*/*/*/*"),
+            ],
+        },
+    ]
+
+
+# Service account -> its inline policy; the EBS CSI driver also gets the AWS-managed driver policy.
+POLICIES = {
+    names.INFERENCE: inference_policy,
+    names.LOAD_BALANCER_CONTROLLER: load_balancer_controller_policy,
+    names.EXTERNAL_SECRETS: external_secrets_policy,
+    names.CLUSTER_AUTOSCALER: cluster_autoscaler_policy,
+    names.EBS_CSI: ebs_csi_key_policy,
+}
+MANAGED_POLICIES = {names.EBS_CSI: "service-role/AmazonEBSCSIDriverPolicy"}
+
+
+class ServiceRoles(pulumi.ComponentResource):
+    role_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: ServiceRolesArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("florai:identity:ServiceRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.role_arns = {}
+        for account in names.IRSA_SERVICE_ACCOUNTS:
+            role = aws.iam.Role(
+                f"{name}-{account.key}",
+                name=f"{args.name_prefix}-{account.key}",
+                description=f"IRSA role of {account.subject}",
+                assume_role_policy=irsa_trust_policy(
+                    args.oidc_provider_arn, args.oidc_issuer_host, account.subject
+                ),
+                tags={**args.tags, "service-account": f"{account.namespace}.{account.name}"},
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-{account.key}",
+                name=account.key,
+                role=role.id,
+                policy=document(POLICIES[account](args)),
+                opts=child,
+            )
+            if account in MANAGED_POLICIES:
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-{account.key}-managed",
+                    role=role.name,
+                    policy_arn=managed_policy_arn(args.partition, MANAGED_POLICIES[account]),
+                    opts=child,
+                )
+            self.role_arns[account.key] = role.arn
+        self.register_outputs({"role_arns": self.role_arns})
