@@ -1,0 +1,169 @@
+"""`python -m florai_infra.preview`: offline preview, plan snapshots, JSON plan, or the live preview.
+
+Exit status: 0 clean, 1 a mandatory policy violation, 2 a config error, an unknown stack
+or (``--live``) a missing Pulumi CLI or AWS credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from florai_infra import STACKS
+from florai_infra.offline.engine import PROGRAM, load_stack_config, run_stack
+from florai_infra.offline.plan import Plan
+from florai_infra.policies.evaluate import evaluate, has_blocking
+from florai_infra.preview.diff import diff_plans, render_diff
+from florai_infra.preview.live import run_live
+from florai_infra.preview.report import render_header, render_outputs, render_summary, render_verdicts
+from florai_infra.preview.snapshots import PLANS_DIR, read_snapshot, snapshot_path, write_snapshot
+from florai_infra.preview.style import Style
+from florai_infra.preview.tree import render_tree
+
+DEFAULT_REGION = "us-east-1"
+ELAPSED_PREFIX = "Elapsed:"  # the one line that differs between two runs
+
+
+class PreviewError(Exception):
+    """A problem the user fixes (config, stack name): one line, exit 2, no traceback."""
+
+
+def is_config_error(exc: BaseException) -> bool:
+    """florai_infra.config.ConfigError, recognised by name so this works before that module exists."""
+    return any(cls.__name__ == "ConfigError" for cls in type(exc).__mro__)
+
+
+def one_line(message: str) -> str:
+    """A multi-line problem list ("...:\n  - a\n  - b") as one line ("...: a; b")."""
+    head, *items = [line.strip() for line in message.splitlines() if line.strip()]
+    return f"{head} {'; '.join(item.removeprefix('- ') for item in items)}".strip() if items else head
+
+
+def _run(stack: str, config: dict[str, Any] | None, program: Path) -> Plan:
+    try:
+        return run_stack(stack, config=config, program=program)
+    except Exception as exc:
+        if is_config_error(exc):
+            raise PreviewError(f"config error: {one_line(str(exc))}") from exc
+        raise
+
+
+def _stack_config(stack: str, config: dict[str, Any] | None) -> dict[str, Any]:
+    if config is not None:
+        return config
+    if stack not in STACKS:
+        raise PreviewError(f"unknown stack {stack!r}; known stacks: {', '.join(STACKS)}")
+    try:
+        return load_stack_config(stack)
+    except FileNotFoundError as exc:
+        raise PreviewError(f"unknown stack {stack!r} ({exc}); known stacks: {', '.join(STACKS)}") from exc
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def offline_preview(
+    stack: str,
+    out: TextIO,
+    *,
+    style: Style | None = None,
+    config: dict[str, Any] | None = None,
+    program: Path = PROGRAM,
+    plans_dir: Path = PLANS_DIR,
+) -> int:
+    """Print the whole offline preview of ``stack``; return the exit status."""
+    style = style or Style()
+    started = time.perf_counter()
+    config = _stack_config(stack, config)
+    plan = _run(stack, config, program)
+    ran = time.perf_counter() - started
+    verdicts = evaluate(plan)
+    committed = read_snapshot(stack, plans_dir)
+    snapshot = _relative(snapshot_path(stack, plans_dir))
+
+    lines = render_header(plan, str(config.get("aws:region", DEFAULT_REGION)), style)
+    lines += ["", *render_tree(plan, style)]
+    lines += ["", style.bold("Outputs:"), *render_outputs(plan)]
+    lines += ["", style.bold("Resources:"), *render_summary(plan, style)]
+    lines += ["", style.bold("Policies:"), *render_verdicts(verdicts, style)]
+    lines += ["", style.bold(f"Diff against the committed plan {snapshot}:")]
+    if committed is None:
+        lines.append(f"    no committed plan yet: run `make plan` to write {snapshot}")
+    else:
+        lines += render_diff(diff_plans(committed, plan), style)
+    total = time.perf_counter() - started
+    lines += ["", f"{ELAPSED_PREFIX} {total:.2f}s (program under mocks {ran:.2f}s)"]
+    print("\n".join(lines), file=out)
+    return 1 if has_blocking(verdicts) else 0
+
+
+def write_plans(
+    stacks: list[str],
+    out: TextIO,
+    *,
+    config: dict[str, Any] | None = None,
+    program: Path = PROGRAM,
+    plans_dir: Path = PLANS_DIR,
+) -> int:
+    for stack in stacks:
+        plan = _run(stack, _stack_config(stack, config), program)
+        path = write_snapshot(plan, plans_dir)
+        print(f"wrote {_relative(path)} ({len(plan.resources)} resources)", file=out)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m florai_infra.preview", description=__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--stack", help=f"stack to preview ({', '.join(STACKS)})")
+    mode.add_argument("--write-plans", nargs="+", metavar="STACK", help="rewrite platform/plans/<stack>.json")
+    parser.add_argument("--live", action="store_true", help="`pulumi preview --diff` with the policy pack")
+    parser.add_argument("--json", action="store_true", help="print the recorded plan as JSON")
+    parser.add_argument("--no-color", action="store_true", help="never colour the output")
+    parser.add_argument("--program", type=Path, default=PROGRAM, help="Pulumi program (default: platform/)")
+    parser.add_argument("--config", type=Path, help="config file to use instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where the plan snapshots live")
+    return parser
+
+
+def _config_file(path: Path | None) -> dict[str, Any] | None:
+    """The ``config:`` map of a Pulumi.<stack>.yaml-style file."""
+    if path is None:
+        return None
+    if not path.is_file():
+        raise PreviewError(f"config file {path} does not exist")
+    return dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        config = _config_file(args.config)
+        if args.write_plans:
+            return write_plans(
+                args.write_plans, out, config=config, program=args.program, plans_dir=args.plans_dir
+            )
+        if args.live:
+            _stack_config(args.stack, config)  # an unknown stack fails before any cloud call
+            return run_live(args.stack, err)
+        if args.json:
+            out.write(_run(args.stack, _stack_config(args.stack, config), args.program).dumps())
+            return 0
+        style = Style.for_stream(out, args.no_color)
+        return offline_preview(
+            args.stack, out, style=style, config=config, program=args.program, plans_dir=args.plans_dir
+        )
+    except PreviewError as exc:
+        print(f"error: {exc}", file=err)
+        return 2
