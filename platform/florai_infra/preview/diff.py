@@ -9,7 +9,7 @@ from florai_infra.offline.plan import Plan, PlannedResource
 from florai_infra.preview.style import Style
 from florai_infra.preview.values import ABSENT, flatten, show_quoted
 
-_MISSING = object()
+MISSING = object()  # a path present on one side only
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def resource_changes(old: PlannedResource, new: PlannedResource) -> list[Change]
     before, after = _comparable(old), _comparable(new)
     changes = []
     for path in sorted(set(before) | set(after)):
-        a, b = before.get(path, _MISSING), after.get(path, _MISSING)
+        a, b = before.get(path, MISSING), after.get(path, MISSING)
         if a != b:
             changes.append(Change(path.removeprefix("inputs."), a, b))
     return changes
@@ -60,7 +60,7 @@ def diff_plans(committed: Plan, current: Plan) -> PlanDiff:
 
 
 def _value(value: Any) -> str:
-    return ABSENT if value is _MISSING else show_quoted(value)
+    return ABSENT if value is MISSING else show_quoted(value)
 
 
 def render_diff(diff: PlanDiff, style: Style) -> list[str]:
