@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 
 from florai_infra import STACKS
-from florai_infra.offline.engine import load_stack_config, run_stack
+from florai_infra.offline.engine import run_stack
 from florai_infra.offline.plan import Plan
 
 _PLANS: dict[str, Plan] = {}
@@ -45,7 +44,7 @@ def prod_plan() -> Plan:
     return stack_plan("prod")
 
 
-@pytest.fixture
-def stack_config() -> Callable[[str], dict]:
-    """A fresh, mutable copy of a stack's config file, for tests that break one value."""
-    return load_stack_config
+@pytest.fixture(scope="session")
+def run_seconds() -> dict[str, float]:
+    """Wall-clock seconds of each stack's offline run in this session."""
+    return RUN_SECONDS

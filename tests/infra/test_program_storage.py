@@ -1,0 +1,54 @@
+"""Model store bucket and ECR repository: private, encrypted, TLS-only, immutable, lifecycle-managed."""
+
+from __future__ import annotations
+
+import json
+
+from florai_infra.offline.engine import load_stack_config
+
+
+def test_bucket_blocks_all_public_access(plan):
+    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert all(block[f] is True for f in flags)
+
+
+def test_bucket_is_versioned_kms_encrypted_with_bucket_key_and_owner_enforced(plan):
+    assert plan.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"] == {
+        "status": "Enabled"
+    }
+    (rule,) = plan.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ).inputs["rules"]
+    default = rule["applyServerSideEncryptionByDefault"]
+    assert default["sseAlgorithm"] == "aws:kms" and default["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    assert rule["bucketKeyEnabled"] is True
+    ownership = plan.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+
+
+def test_bucket_policy_denies_insecure_transport(plan):
+    bucket = plan.one("aws:s3/bucket:Bucket").inputs["bucket"]
+    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    (deny,) = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert set(deny["Resource"]) == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
+
+
+def test_ecr_repository_is_immutable_scanned_and_kms_encrypted(plan):
+    repo = plan.one("aws:ecr/repository:Repository").inputs
+    assert repo["imageTagMutability"] == "IMMUTABLE"
+    assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repo["encryptionConfigurations"][0]["encryptionType"] == "KMS"
+    assert repo["encryptionConfigurations"][0]["kmsKey"].startswith("arn:aws:kms:")
+
+
+def test_ecr_lifecycle_keeps_n_tagged_and_expires_untagged(plan):
+    registry = load_stack_config(plan.stack).get("florai:registry", {})
+    rules = json.loads(plan.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])["rules"]
+    by_status = {r["selection"]["tagStatus"]: r["selection"] for r in rules}
+    assert by_status["untagged"]["countType"] == "sinceImagePushed"
+    assert by_status["tagged"]["countType"] == "imageCountMoreThan"
+    assert by_status["tagged"]["countNumber"] == registry.get("keepTaggedImages", 30)
+    assert all(r["action"] == {"type": "expire"} for r in rules)
