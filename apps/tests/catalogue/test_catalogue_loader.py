@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import sys
 import time
+import tomllib
 
 import pytest
 
@@ -103,3 +105,11 @@ def test_data_files_are_canonical_utf8_json() -> None:
         text = raw.decode("utf-8")
         assert text == canonical_text(name, json.loads(text))
         assert len(raw) < 300_000, f"{name} is {len(raw)} bytes"
+
+
+def test_data_files_ship_as_package_data() -> None:
+    # The image installs florai from a wheel; without this glob the JSON would be left behind.
+    pyproject = tomllib.loads((DATA_DIR.parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = pyproject["tool"]["setuptools"]["package-data"]["florai.catalogue"]
+    for name in DATA_FILES:
+        assert any(fnmatch.fnmatch(f"data/{name}", pattern) for pattern in globs), name
