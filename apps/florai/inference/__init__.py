@@ -1,0 +1,1 @@
+"""Serving-time inference: image decoding and preprocessing, the dynamic batcher, runtime settings."""

@@ -1,0 +1,82 @@
+"""Where inference runs: torch threads from the container's CPU limit, CUDA when present.
+
+A pod limited to 2 CPUs on a 64-core node must not start 64 intra-op threads (they would
+thrash against the CFS quota), so the thread count comes from the cgroup limit first.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import torch
+
+THREADS_ENV = "FLORAI_TORCH_THREADS"
+CGROUP_V2_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+CGROUP_V1_PERIOD = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def cgroup_cpu_limit(
+    cpu_max: Path = CGROUP_V2_CPU_MAX, v1_quota: Path = CGROUP_V1_QUOTA, v1_period: Path = CGROUP_V1_PERIOD
+) -> float | None:
+    """CPUs allowed by the cgroup quota (v2 ``cpu.max``, then v1 CFS files); None when unlimited."""
+    text = _read(cpu_max)
+    if text:
+        quota, _, period = text.partition(" ")
+        if quota != "max" and period:
+            return int(quota) / int(period)
+        return None
+    quota_text, period_text = _read(v1_quota), _read(v1_period)
+    if quota_text and period_text and int(quota_text) > 0:
+        return int(quota_text) / int(period_text)
+    return None
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: the cgroup limit (rounded up), else the affinity mask, else cpu_count."""
+    limit = cgroup_cpu_limit()
+    if limit is not None:
+        return max(1, math.ceil(limit))
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def torch_threads() -> int:
+    """Intra-op threads for the forward pass: FLORAI_TORCH_THREADS, else the available CPUs."""
+    override = os.environ.get(THREADS_ENV)
+    if override:
+        try:
+            value = int(override)
+        except ValueError as exc:
+            raise ValueError(f"{THREADS_ENV} must be a positive integer, got {override!r}") from exc
+        if value < 1:
+            raise ValueError(f"{THREADS_ENV} must be a positive integer, got {override!r}")
+        return value
+    return available_cpus()
+
+
+def configure_torch() -> int:
+    """Apply the thread count to torch (once per process); returns it."""
+    threads = torch_threads()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
+def select_device(requested: str | None = None) -> str:
+    """``requested`` when given (e.g. "cpu", "cuda:1"), else "cuda" when a GPU is visible, else "cpu"."""
+    if requested:
+        if requested.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device {requested!r} requested but CUDA is not available")
+        return requested
+    return "cuda" if torch.cuda.is_available() else "cpu"

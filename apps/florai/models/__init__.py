@@ -1,0 +1,1 @@
+"""Model artifacts: the network, the manifest, the reference builder and the loader."""
