@@ -14,7 +14,7 @@ SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
 GPU_LABEL = {"nvidia.com/gpu.present": "true"}
 ROOT_DEVICE = "/dev/xvda"
-# Hop limit 2 lets pods behind the node's network namespace reach IMDSv2 (needed by the CNI).
+# Hop limit 2 lets containerised agents read instance metadata (region, VPC); credentials come from IRSA.
 IMDS_HOP_LIMIT = 2
 
 
