@@ -23,6 +23,7 @@ MODEL_URI_ENV = {
     contract.TASK_GROWTH_STAGE: "FLORAI_MODEL_GROWTH_STAGE",
 }
 DATABASE_FILE = "florai.db"
+PEPPER_FILE = "api-key-pepper"
 IMAGES_FOLDER = "images"
 
 
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     model_diagnose: str | None = Field(None, validation_alias=MODEL_URI_ENV[contract.TASK_DIAGNOSE])
     model_growth_stage: str | None = Field(None, validation_alias=MODEL_URI_ENV[contract.TASK_GROWTH_STAGE])
     image_store_uri: str | None = Field(None, validation_alias="FLORAI_IMAGE_STORE_URI")
+    image_store_kms_key_id: str | None = Field(None, validation_alias="FLORAI_IMAGE_STORE_KMS_KEY_ID")
     device: str | None = Field(None, validation_alias="FLORAI_DEVICE")
 
     # Which Deployment this process is (comma-separated names from contract.SERVICES); unset = all.
@@ -54,7 +56,10 @@ class Settings(BaseSettings):
 
     # Authentication.
     api_key: SecretStr | None = Field(None, validation_alias="FLORAI_API_KEY")
-    jwt_secret: SecretStr | None = Field(None, validation_alias="FLORAI_JWT_SECRET")
+    # Stored API keys are hashed with this pepper; unset = a pepper file in the data folder.
+    api_key_pepper: SecretStr | None = Field(None, validation_alias="FLORAI_API_KEY_PEPPER")
+    # HS* shared secret or RS*/ES*/PS* PEM public key; unset = JWTs are not accepted.
+    jwt_key: SecretStr | None = Field(None, validation_alias="FLORAI_JWT_KEY")
     jwt_algorithm: str = Field("HS256", validation_alias="FLORAI_JWT_ALGORITHM")
     jwt_audience: str | None = Field(None, validation_alias="FLORAI_JWT_AUDIENCE")
     jwt_issuer: str | None = Field(None, validation_alias="FLORAI_JWT_ISSUER")
@@ -123,6 +128,10 @@ class Settings(BaseSettings):
     @property
     def effective_image_store_uri(self) -> str:
         return self.image_store_uri or str((self.data_dir / IMAGES_FOLDER).resolve())
+
+    @property
+    def pepper_file(self) -> Path:
+        return self.data_dir / PEPPER_FILE
 
     @property
     def tasks(self) -> tuple[str, ...]:

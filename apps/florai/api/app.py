@@ -15,7 +15,7 @@ from florai import contract
 from florai.api.body_limit import BodySizeLimitMiddleware
 from florai.api.errors import install_error_handlers
 from florai.api.openapi_bodies import EXTRA_COMPONENTS
-from florai.api.request_metrics import RequestMetricsMiddleware
+from florai.api.request_metrics import RequestMetricsMiddleware, RouteTemplates
 from florai.api.routers import batch, consent, diagnose, growth_stage, health, identify
 from florai.api.runtime import Runtime
 from florai.api.wiring import build_runtime_services, decode_threads
@@ -57,15 +57,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         + ", ".join(settings.services),
         lifespan=lifespan,
     )
+    templates = RouteTemplates()
+    templates.add(route.path for route in app.routes if hasattr(route, "path"))  # docs and schema
+    routers = [SERVICE_ROUTERS[name] for name in settings.services] + (
+        [batch.router] if settings.tasks else []
+    )
     app.include_router(health.router)
-    for name in settings.services:
-        app.include_router(SERVICE_ROUTERS[name], prefix=contract.API_PREFIX)
-    if settings.tasks:
-        app.include_router(batch.router, prefix=contract.API_PREFIX)
+    templates.add_router(health.router)
+    for router in routers:
+        app.include_router(router, prefix=contract.API_PREFIX)
+        templates.add_router(router, contract.API_PREFIX)
     install_error_handlers(app)
     # Added last = outermost: metrics see every response, including the body-limit 413.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=contract.MAX_REQUEST_BYTES)
-    app.add_middleware(RequestMetricsMiddleware, routes_app=app)
+    app.add_middleware(RequestMetricsMiddleware, templates=templates)
     if tracing_enabled():
         configure_tracing()
         instrument_app(app)

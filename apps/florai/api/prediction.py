@@ -28,12 +28,13 @@ from florai.api.schemas import (
     PredictionResponse,
 )
 from florai.api.uploads import ImageUpload
+from florai.cache import prediction_key
 from florai.inference.batcher import QueueFullError
 from florai.inference.images import (
     DecompressionBombError,
     ImageError,
     UnsupportedImageError,
-    decode_image,
+    decode_for_model,
     heatmap_overlay_png,
     preprocess,
 )
@@ -66,10 +67,10 @@ async def in_pool(runtime: Runtime, fn: Callable[..., T], *args: Any) -> T:
 def _decode_and_preprocess(data: bytes, manifest: Any) -> tuple[Any, torch.Tensor]:
     with tracer.start_as_current_span("decode") as span:
         span.set_attribute("florai.image.bytes", len(data))
-        image = decode_image(data)
+        image, tensor = decode_for_model(data, manifest)
         span.set_attribute("florai.image.width", image.width)
         span.set_attribute("florai.image.height", image.height)
-        return image, preprocess(image, manifest)
+        return image, tensor
 
 
 async def decode(runtime: Runtime, task: str, data: bytes) -> tuple[Any, torch.Tensor]:
@@ -80,10 +81,6 @@ async def decode(runtime: Runtime, task: str, data: bytes) -> tuple[Any, torch.T
         raise unsupported_media(str(exc)) from None
     except (DecompressionBombError, ImageError) as exc:
         raise invalid_image(str(exc)) from None
-
-
-def cache_key(task: str, digest: str, model_name: str, model_version: str) -> str:
-    return f"{task}:{model_name}:{model_version}:{digest}"
 
 
 async def score(runtime: Runtime, task: str, tensor: torch.Tensor) -> Scored:
@@ -112,7 +109,7 @@ async def predict(runtime: Runtime, task: str, upload: ImageUpload, k: int) -> O
     model = runtime.models[task]
     manifest = model.manifest
     digest = hashlib.sha256(upload.data).hexdigest()
-    key = cache_key(task, digest, manifest.name, manifest.version)
+    key = prediction_key(manifest.name, manifest.version, digest)
     cached = await runtime.cache_get(key)
     image = None
     if cached is not None:

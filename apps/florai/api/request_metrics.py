@@ -6,10 +6,13 @@ raw path, so a client cannot create series at will; unmatched paths share one la
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+from collections.abc import Iterable
 
-from starlette.routing import Match
+from fastapi import APIRouter
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from florai.metrics import HTTP_IN_FLIGHT, HTTP_REQUEST_DURATION, HTTP_REQUESTS
@@ -19,23 +22,34 @@ UNMATCHED_ROUTE = "unmatched"
 REQUEST_ID_HEADER = "x-request-id"
 
 
-class RequestMetricsMiddleware:
-    def __init__(self, app: ASGIApp, routes_app: object):
-        self.app = app
-        self.routes_app = routes_app  # the FastAPI app whose routes give the templates
+class RouteTemplates:
+    """Path templates of the app's routes, matched like the router matches them (first hit wins)."""
 
-    def route_template(self, scope: Scope) -> str:
-        for route in getattr(self.routes_app, "routes", ()):
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                return getattr(route, "path", UNMATCHED_ROUTE)
-        return UNMATCHED_ROUTE
+    def __init__(self) -> None:
+        self._patterns: list[tuple[re.Pattern[str], str]] = []
+
+    def add(self, templates: Iterable[str]) -> None:
+        for template in templates:
+            regex, _, _ = compile_path(template)
+            self._patterns.append((regex, template))
+
+    def add_router(self, router: APIRouter, prefix: str = "") -> None:
+        self.add(prefix + route.path for route in router.routes if hasattr(route, "path"))
+
+    def match(self, path: str) -> str:
+        return next((template for regex, template in self._patterns if regex.match(path)), UNMATCHED_ROUTE)
+
+
+class RequestMetricsMiddleware:
+    def __init__(self, app: ASGIApp, templates: RouteTemplates):
+        self.app = app
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = self.route_template(scope)
+        route = self.templates.match(scope["path"])
         method = scope["method"]
         request_id = _header(scope, REQUEST_ID_HEADER) or uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from florai.catalogue import Catalogue
-from florai.metrics import MODEL_INFO, MODEL_LOAD_FAILURES, MODEL_LOADED
+from florai.metrics import MODEL_INFO, MODEL_LOADED
 from florai.settings import Settings
 from florai.storage import Database
 
@@ -34,6 +34,7 @@ class Runtime:
     rate_limiter: Any = None
     authenticator: Any = None
     consent: Any = None
+    image_store: Any = None
 
     # --- models -------------------------------------------------------------------------
     async def load_models(self, device: str | None) -> None:
@@ -46,9 +47,8 @@ class Runtime:
             try:
                 model = await asyncio.to_thread(load_model, uri, device)
             except ModelLoadError as exc:
+                # load_model counts MODEL_LOAD_FAILURES; /readyz reports the message.
                 self.model_errors[task] = str(exc)
-                MODEL_LOAD_FAILURES.labels(model=task, reason=getattr(exc, "reason", "invalid")).inc()
-                MODEL_LOADED.labels(model=task).set(0)
                 log.error("model load failed", extra={"task": task, "uri": uri, "error": str(exc)})
                 continue
             manifest = model.manifest
@@ -73,6 +73,9 @@ class Runtime:
         for model in self.models.values():
             MODEL_LOADED.labels(model=model.manifest.name).set(0)
         self.decode_pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self.database.dispose()
 
     # --- readiness ----------------------------------------------------------------------
     def readiness_checks(self) -> dict[str, str]:

@@ -1,18 +1,36 @@
 """Builds the runtime's shared services from the settings: cache, rate limiter, authentication, consent.
 
-Each one is the storage/security engineers' module; this file only picks the backend the
-settings ask for (Redis when REDIS_URL is set, in-process otherwise) and adapts call shapes.
+Each is the storage/security engineers' module; this file picks the backend the settings ask
+for (Redis when REDIS_URL is set, in-process otherwise) and adapts call shapes for the routes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 
 from florai.api.runtime import Runtime
+from florai.cache import InProcessLRUCache, RedisPredictionCache
+from florai.consent import ConsentService, open_image_store
 from florai.inference.runtime import available_cpus
+from florai.security import (
+    ApiKeyStore,
+    AuthError,
+    FallbackLimiter,
+    InProcessTokenBucket,
+    JwtVerifier,
+    Principal,
+    RateLimitDecision,
+    RedisTokenBucket,
+    generate_api_key,
+    pepper_from_file,
+)
 from florai.settings import Settings
+from florai.storage.redis_connection import redis_client
 
 log = logging.getLogger(__name__)
+DEV_KEY_NOTICE = "FLORAI_API_KEY={key} (development key)"
 
 
 def decode_threads(settings: Settings) -> int:
@@ -20,6 +38,76 @@ def decode_threads(settings: Settings) -> int:
     return settings.decode_threads or available_cpus()
 
 
+@dataclass
+class Authenticator:
+    """X-API-Key (hashed keys in the database) or a Bearer JWT (when a JWT key is configured)."""
+
+    keys: ApiKeyStore
+    jwt: JwtVerifier | None
+
+    def authenticate(self, api_key: str | None, token: str | None) -> Principal | None:
+        try:
+            if api_key:
+                return self.keys.verify(api_key)
+            if token and self.jwt is not None:
+                return self.jwt.verify(token)
+        except AuthError as exc:
+            log.info("authentication refused", extra={"reason": str(exc)})
+        return None
+
+
+@dataclass
+class AsyncRateLimiter:
+    """The security module's (blocking, possibly Redis-backed) limiter, called off the event loop."""
+
+    limiter: InProcessTokenBucket | FallbackLimiter
+
+    async def acquire(self, subject: str) -> RateLimitDecision:
+        if isinstance(self.limiter, InProcessTokenBucket):
+            return self.limiter.hit(subject)  # a lock and arithmetic: no need for a thread
+        return await asyncio.to_thread(self.limiter.hit, subject)
+
+
 def build_runtime_services(runtime: Runtime) -> None:
-    """Blocking set-up (database, Redis clients); run it in a thread from the lifespan."""
-    raise NotImplementedError("wired when the security, cache and consent modules land")
+    """Blocking set-up (database rows, Redis clients, pepper file); run in a thread from the lifespan."""
+    settings = runtime.settings
+    local_cache = InProcessLRUCache(max_entries=settings.cache_size, ttl_s=settings.cache_ttl_s)
+    local_limiter = InProcessTokenBucket(settings.rate_limit_per_s, settings.rate_limit_burst)
+    if settings.redis_url:
+        client = redis_client(settings.redis_url)
+        runtime.cache = RedisPredictionCache(client, ttl_s=settings.cache_ttl_s, fallback=local_cache)
+        shared = RedisTokenBucket(client, settings.rate_limit_per_s, settings.rate_limit_burst)
+        runtime.rate_limiter = AsyncRateLimiter(FallbackLimiter(shared, local_limiter))
+    else:
+        runtime.cache = local_cache
+        runtime.rate_limiter = AsyncRateLimiter(local_limiter)
+
+    pepper = settings.api_key_pepper.get_secret_value() if settings.api_key_pepper else None
+    keys = ApiKeyStore(runtime.database, pepper or pepper_from_file(settings.pepper_file))
+    jwt = None
+    if settings.jwt_key is not None:
+        jwt = JwtVerifier(
+            settings.jwt_key.get_secret_value(),
+            algorithm=settings.jwt_algorithm,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+        )
+    runtime.authenticator = Authenticator(keys, jwt)
+    ensure_dev_key(settings, keys)
+
+    if settings.consent_enabled or settings.tasks:
+        runtime.consent = ConsentService(runtime.database)
+        runtime.image_store = open_image_store(
+            settings.effective_image_store_uri, kms_key_id=settings.image_store_kms_key_id
+        )
+
+
+def ensure_dev_key(settings: Settings, keys: ApiKeyStore) -> Principal | None:
+    """Embedded mode only: accept FLORAI_API_KEY, or generate one and print it."""
+    if settings.database_url is not None:
+        return None  # a real deployment: keys are issued, never taken from the environment
+    plaintext = settings.api_key.get_secret_value() if settings.api_key else generate_api_key()
+    principal = keys.ensure_dev_key(plaintext)
+    if settings.api_key is None:
+        print(DEV_KEY_NOTICE.format(key=plaintext), flush=True)
+    return principal

@@ -21,7 +21,7 @@ from florai.api.schemas import (
     ErrorResponse,
     UsageResponse,
 )
-from florai.consent.service import MAX_AUDIT_PAGE, ConsentConflict, ConsentError
+from florai.consent.service import MAX_AUDIT_PAGE, ConsentConflictError, ConsentError
 from florai.storage import DatabaseUnavailable
 
 router = APIRouter(
@@ -44,7 +44,7 @@ async def _call(
         raise unavailable(
             "database_unavailable", "consent storage is unavailable; retry shortly", DATABASE_RETRY_AFTER_S
         ) from None
-    except ConsentConflict as exc:
+    except ConsentConflictError as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     except ConsentError as exc:
         raise ApiError(422, "invalid_consent", str(exc)) from None
