@@ -176,10 +176,10 @@ def test_usage_counts_by_task(consent):
         consent.record_image("alice", "identify", "5" * 64, kept=True)
 
 
-def test_concurrent_updates_keep_version_and_audit_in_step(postgres_url):
-    # PostgreSQL, where writers really run in parallel.
-    upgrade(postgres_url)
-    db = Database(postgres_url)
+def test_concurrent_updates_keep_version_and_audit_in_step(database_url):
+    # Writers in threads: row locks on PostgreSQL, the one-writer lock (busy timeout) on SQLite.
+    upgrade(database_url)
+    db = Database(database_url)
     service = ConsentService(db)
     errors: list[BaseException] = []
 
