@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from florai_infra.offline.engine import REPO_ROOT
 from florai_infra.preview.cli import ELAPSED_PREFIX, main
 from florai_infra.preview.style import Style
 
@@ -175,3 +176,18 @@ def test_colour_reaches_the_output_on_a_terminal(tmp_path):
     plain = FakeTerminal()
     main([*argv, "--plans-dir", str(tmp_path), "--no-color"], out=plain)
     assert "\033[" not in plain.getvalue()
+
+
+def test_real_program_config_error_names_the_key(tmp_path):
+    """florai_infra.config.ConfigError from the real program: exit 2, one line, the offending keys."""
+    config = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    del config["florai:owner"]
+    config["florai:azCount"] = 9
+    bad = tmp_path / "Pulumi.dev.yaml"
+    bad.write_text(yaml.safe_dump({"config": config}))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--stack", "dev", "--config", str(bad)], out=out, err=err) == 2
+    assert out.getvalue() == ""
+    assert err.getvalue().startswith("error: config error: invalid config for stack 'dev'")
+    assert err.getvalue().count("\n") == 1
+    assert "florai:owner" in err.getvalue() and "florai:azCount" in err.getvalue()
