@@ -135,8 +135,6 @@ VIOLATIONS = [
      {"instanceTypes": None, "amiType": "AL2023_x86_64_NVIDIA", "taints": None}, "GPU node group"),
     ("launch-template-imdsv2", "aws:ec2/launchTemplate:LaunchTemplate",
      {"metadataOptions": {"httpTokens": "optional"}}, "optional"),
-    ("launch-template-imds-hop-limit", "aws:ec2/launchTemplate:LaunchTemplate",
-     {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 2}}, "is 2"),
     ("launch-template-ebs-encrypted", "aws:ec2/launchTemplate:LaunchTemplate",
      {"blockDeviceMappings": [{"deviceName": "/dev/xvdb", "ebs": {"encrypted": "false"}}]}, "/dev/xvdb"),
     ("launch-template-ebs-encrypted", "aws:ec2/launchTemplate:LaunchTemplate",

@@ -22,7 +22,6 @@ GPU_AMI_MARKERS = ("GPU", "NVIDIA")
 GPU_TAINT_KEY = "nvidia.com/gpu"
 NO_SCHEDULE = "NOSCHEDULE"  # EKS writes NO_SCHEDULE, Kubernetes NoSchedule: compare normalised
 IMDS_REQUIRED = "required"
-IMDS_POD_SAFE_HOP_LIMIT = 1  # pods use IRSA; one hop keeps them off the node role's credentials
 
 
 def is_gpu_node_group(props: Props) -> bool:
@@ -45,15 +44,6 @@ def _imdsv2(props: Props, report: ReportResource) -> None:
     tokens = dig(props, "metadataOptions", "httpTokens")
     if tokens != IMDS_REQUIRED:
         report(f"metadataOptions.httpTokens is {tokens!r}: require IMDSv2 ('{IMDS_REQUIRED}')")
-
-
-def _imds_hop_limit(props: Props, report: ReportResource) -> None:
-    hops = dig(props, "metadataOptions", "httpPutResponseHopLimit")
-    if hops != IMDS_POD_SAFE_HOP_LIMIT:
-        report(
-            f"metadataOptions.httpPutResponseHopLimit is {hops!r}: "
-            f"{IMDS_POD_SAFE_HOP_LIMIT} keeps pods from the node role's credentials"
-        )
 
 
 def _ebs_encrypted(props: Props, report: ReportResource) -> None:
@@ -91,13 +81,6 @@ NODE_POLICIES = (
         enforcement=Enforcement.MANDATORY,
         resource_types=(LAUNCH_TEMPLATE,),
         validate=_imdsv2,
-    ),
-    ResourcePolicy(
-        name="launch-template-imds-hop-limit",
-        description=f"Launch templates keep the IMDS hop limit at {IMDS_POD_SAFE_HOP_LIMIT} (pods use IRSA).",
-        enforcement=Enforcement.ADVISORY,
-        resource_types=(LAUNCH_TEMPLATE,),
-        validate=_imds_hop_limit,
     ),
     ResourcePolicy(
         name="launch-template-ebs-encrypted",
