@@ -1,0 +1,218 @@
+"""Dynamic batcher: requests queue; one worker per model takes everything queued (up to the max
+batch size) the moment it is free and runs the forward pass in its own thread.
+
+No timer: a lone request starts at once, and under load batches form by themselves from what
+arrived during the previous forward pass. The queue is bounded (``QueueFullError``, which the API
+turns into 503 + Retry-After), a failing forward fails only its own batch, and ``drain`` finishes
+queued work while refusing new work (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from florai.metrics import (
+    INFERENCE_BATCH_SIZE,
+    INFERENCE_DURATION,
+    INFERENCE_QUEUE_CAPACITY,
+    INFERENCE_QUEUE_DEPTH,
+    INFERENCE_QUEUE_WAIT,
+    PREDICTION_CONFIDENCE,
+)
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+
+class QueueFullError(RuntimeError):
+    """The queue is at capacity (or the batcher is draining): shed the request with 503."""
+
+
+class BatcherClosedError(QueueFullError):
+    """The batcher is draining or stopped and takes no new work."""
+
+
+class InferenceError(RuntimeError):
+    """The forward pass of the batch this request was in failed."""
+
+
+class Predictor(Protocol):
+    manifest: Any
+
+    def predict(self, batch: torch.Tensor) -> torch.Tensor: ...
+
+
+@dataclass
+class _Pending:
+    tensor: torch.Tensor
+    future: asyncio.Future[torch.Tensor]
+    enqueued: float
+    trace_context: otel_context.Context
+
+
+class Batcher:
+    """Batches ``submit``ted image tensors [3, H, W] into forward passes of ``model.predict``."""
+
+    def __init__(self, model: Predictor, max_batch_size: int, max_queue: int) -> None:
+        if max_batch_size < 1 or max_queue < 1:
+            raise ValueError("max_batch_size and max_queue must be at least 1")
+        self.model = model
+        self.max_batch_size = max_batch_size
+        self.max_queue = max_queue
+        self.name = model.manifest.name
+        input_size = getattr(model.manifest, "input_size", None)
+        self._input_shape = (3, *input_size) if input_size else None
+        self._queue: deque[_Pending] = deque()
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._worker: asyncio.Task[None] | None = None
+        self._in_flight: list[_Pending] = []
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._queue)
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and not self._worker.done()
+
+    async def start(self) -> None:
+        """Start the worker (and its forward thread) on the running event loop."""
+        if self.running:
+            return
+        self._closing = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"forward-{self.name}")
+        self._worker = asyncio.get_running_loop().create_task(self._run(), name=f"batcher-{self.name}")
+        INFERENCE_QUEUE_CAPACITY.labels(model=self.name).set(self.max_queue)
+        INFERENCE_QUEUE_DEPTH.labels(model=self.name).set(0)
+
+    async def submit(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Queue one preprocessed image; returns its class probabilities [C]."""
+        if self._closing or not self.running:
+            raise BatcherClosedError(f"model {self.name} is not accepting work (draining or stopped)")
+        if self._input_shape is not None and tuple(tensor.shape) != self._input_shape:
+            raise ValueError(
+                f"expected an image tensor of shape {self._input_shape}, got {tuple(tensor.shape)}"
+            )
+        if len(self._queue) >= self.max_queue:
+            raise QueueFullError(f"inference queue for {self.name} is full ({self.max_queue} waiting)")
+        future: asyncio.Future[torch.Tensor] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(tensor, future, time.perf_counter(), otel_context.get_current()))
+        INFERENCE_QUEUE_DEPTH.labels(model=self.name).set(len(self._queue))
+        self._wakeup.set()
+        return await future
+
+    async def drain(self, timeout: float) -> bool:
+        """Refuse new work, finish queued and in-flight batches within ``timeout`` seconds, stop.
+
+        Returns True when everything finished; otherwise what is left fails with BatcherClosedError.
+        """
+        self._closing = True
+        self._wakeup.set()
+        worker = self._worker
+        finished = True
+        if worker is not None and not worker.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(worker), timeout)
+            except TimeoutError:
+                finished = False
+                worker.cancel()
+                await asyncio.gather(worker, return_exceptions=True)
+        leftovers = [*self._in_flight, *self._queue]
+        self._in_flight, self._queue = [], deque()
+        for pending in leftovers:
+            if not pending.future.done():
+                pending.future.set_exception(
+                    BatcherClosedError(f"model {self.name} stopped before this request ran")
+                )
+        INFERENCE_QUEUE_DEPTH.labels(model=self.name).set(0)
+        if self._executor is not None:
+            self._executor.shutdown(wait=finished, cancel_futures=True)
+            self._executor = None
+        return finished
+
+    def _take_batch(self) -> list[_Pending]:
+        batch: list[_Pending] = []
+        while self._queue and len(batch) < self.max_batch_size:
+            pending = self._queue.popleft()
+            if not pending.future.done():  # the client went away: skip its image
+                batch.append(pending)
+        INFERENCE_QUEUE_DEPTH.labels(model=self.name).set(len(self._queue))
+        return batch
+
+    def _forward(self, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, float]:
+        started = time.perf_counter()
+        probabilities = self.model.predict(torch.stack(tensors))
+        return probabilities, time.perf_counter() - started
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            while not self._queue:
+                if self._closing:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            batch = self._take_batch()
+            if batch:
+                self._in_flight = batch
+                await self._run_batch(loop, batch)
+                self._in_flight = []
+
+    async def _run_batch(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
+        started_ns = time.time_ns()
+        for pending in batch:
+            wait = started - pending.enqueued
+            INFERENCE_QUEUE_WAIT.labels(model=self.name).observe(wait)
+            span = tracer.start_span(
+                "queue_wait", context=pending.trace_context, start_time=started_ns - int(wait * 1e9)
+            )
+            span.end(end_time=started_ns)
+        try:
+            probabilities, duration = await loop.run_in_executor(
+                self._executor, self._forward, [p.tensor for p in batch]
+            )
+        except Exception as exc:  # fail this batch only; the worker lives on
+            log.exception("forward pass failed for a batch of %d on model %s", len(batch), self.name)
+            self._record_spans(batch, started_ns, error=exc)
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(
+                        InferenceError(f"inference failed on model {self.name}: {exc}")
+                    )
+            return
+        INFERENCE_DURATION.labels(model=self.name).observe(duration)
+        INFERENCE_BATCH_SIZE.labels(model=self.name).observe(len(batch))
+        self._record_spans(batch, started_ns)
+        confidence = PREDICTION_CONFIDENCE.labels(model=self.name)
+        for pending, row in zip(batch, probabilities, strict=True):
+            confidence.observe(float(row.max()))
+            if not pending.future.done():
+                pending.future.set_result(row)
+
+    def _record_spans(self, batch: list[_Pending], started_ns: int, error: Exception | None = None) -> None:
+        """One ``inference`` span per request, under the request's own trace, covering its batch."""
+        ended_ns = time.time_ns()
+        for pending in batch:
+            span = tracer.start_span(
+                "inference",
+                context=pending.trace_context,
+                start_time=started_ns,
+                attributes={"florai.model": self.name, "florai.batch_size": len(batch)},
+            )
+            if error is not None:
+                span.record_exception(error)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, str(error)))
+            span.end(end_time=ended_ns)

@@ -1,0 +1,255 @@
+"""The dynamic batcher: real batching under concurrency, no timer for a lone request, load
+shedding, drain, and a failing forward that fails only its own batch."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import torch
+from prometheus_client import REGISTRY
+
+from florai.contract import TASK_IDENTIFY
+from florai.inference.batcher import Batcher, BatcherClosedError, InferenceError, QueueFullError
+from florai.models.loader import load_model
+from florai.models.manifest import IMAGENET_MEAN, IMAGENET_STD, ModelManifest
+
+SHAPE = (3, 8, 8)
+TIMEOUT_S = 10.0
+
+
+def manifest(name: str) -> ModelManifest:
+    return ModelManifest(
+        name=name,
+        version="1",
+        task=TASK_IDENTIFY,
+        format="torch.export",
+        artifact="model.pt2",
+        sha256="0" * 64,
+        labels=("a", "b"),
+        input_size=SHAPE[1:],
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+    )
+
+
+@dataclass
+class RecordingModel:
+    """A two-class model whose forward can be held, made to fail, and whose calls are recorded.
+
+    The probability of class 1 is the image's first pixel, so each row can be traced to its image.
+    """
+
+    manifest: ModelManifest
+    gate: threading.Event = field(default_factory=threading.Event)
+    entered: threading.Event = field(default_factory=threading.Event)
+    batch_sizes: list[int] = field(default_factory=list)
+    started_at: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.gate.set()
+
+    def predict(self, batch: torch.Tensor) -> torch.Tensor:
+        self.started_at.append(time.perf_counter())
+        self.entered.set()
+        assert self.gate.wait(TIMEOUT_S)
+        self.batch_sizes.append(batch.shape[0])
+        first = batch[:, 0, 0, 0]
+        if torch.isnan(first).any():
+            raise RuntimeError("poisoned batch")
+        return torch.stack([1 - first, first], dim=1)
+
+
+def image(value: float) -> torch.Tensor:
+    return torch.full(SHAPE, value)
+
+
+async def wait_for(event: threading.Event) -> None:
+    assert await asyncio.to_thread(event.wait, TIMEOUT_S)
+
+
+def sample(metric: str, model: str) -> float:
+    return REGISTRY.get_sample_value(metric, {"model": model}) or 0.0
+
+
+def test_concurrent_requests_are_batched_and_each_gets_its_own_row() -> None:
+    model = RecordingModel(manifest("batching"))
+
+    async def scenario() -> list[torch.Tensor]:
+        batcher = Batcher(model, max_batch_size=8, max_queue=64)
+        await batcher.start()
+        model.gate.clear()
+        first = asyncio.ensure_future(batcher.submit(image(0.0)))
+        await wait_for(model.entered)  # the first forward is running: the next 20 pile up
+        rest = [asyncio.ensure_future(batcher.submit(image(i / 100))) for i in range(1, 21)]
+        await asyncio.sleep(0)
+        assert batcher.queue_depth == 20
+        model.gate.set()
+        results = await asyncio.wait_for(asyncio.gather(first, *rest), TIMEOUT_S)
+        assert await batcher.drain(TIMEOUT_S)
+        return results
+
+    results = asyncio.run(scenario())
+    assert model.batch_sizes == [1, 8, 8, 4]
+    for i, row in enumerate(results):
+        assert row.shape == (2,)
+        assert row[1].item() == pytest.approx(i / 100)
+    assert sample("florai_inference_batch_size_count", "batching") == 4
+    assert sample("florai_inference_batch_size_sum", "batching") == 21
+    assert sample("florai_prediction_confidence_count", "batching") == 21
+    assert sample("florai_inference_queue_wait_seconds_count", "batching") == 21
+    assert sample("florai_inference_queue_capacity", "batching") == 64
+
+
+def test_real_model_batches_under_concurrency(reference_models: dict[str, Path]) -> None:
+    model = load_model(str(reference_models[TASK_IDENTIFY]), device="cpu")
+    images = torch.randn(24, 3, *model.manifest.input_size, generator=torch.Generator().manual_seed(0))
+    expected = model.predict(images)
+
+    async def scenario() -> list[torch.Tensor]:
+        batcher = Batcher(model, max_batch_size=16, max_queue=64)
+        await batcher.start()
+        results = await asyncio.gather(*(batcher.submit(img) for img in images))
+        await batcher.drain(TIMEOUT_S)
+        return results
+
+    name = model.manifest.name
+    batches_before = sample("florai_inference_batch_size_count", name)
+    results = asyncio.run(scenario())
+    batches = sample("florai_inference_batch_size_count", name) - batches_before
+    assert 1 <= batches < 24  # fewer forward passes than requests: batching happened
+    assert torch.allclose(torch.stack(results), expected, atol=1e-4)
+
+
+def test_a_lone_request_starts_at_once() -> None:
+    model = RecordingModel(manifest("lone"))
+
+    async def scenario() -> list[float]:
+        batcher = Batcher(model, max_batch_size=16, max_queue=16)
+        await batcher.start()
+        delays = []
+        for _ in range(15):
+            submitted = time.perf_counter()
+            await batcher.submit(image(0.5))
+            delays.append(model.started_at[-1] - submitted)
+        await batcher.drain(TIMEOUT_S)
+        return delays
+
+    delays = asyncio.run(scenario())
+    # No batching timer: the forward starts as soon as the thread hand-off allows (well under 5 ms).
+    assert statistics.median(delays) < 0.005
+    assert model.batch_sizes == [1] * 15
+
+
+def test_full_queue_sheds_load_and_recovers() -> None:
+    model = RecordingModel(manifest("shedding"))
+
+    async def scenario() -> None:
+        batcher = Batcher(model, max_batch_size=4, max_queue=3)
+        await batcher.start()
+        model.gate.clear()
+        running = asyncio.ensure_future(batcher.submit(image(0.1)))
+        await wait_for(model.entered)
+        queued = [asyncio.ensure_future(batcher.submit(image(0.2))) for _ in range(3)]
+        await asyncio.sleep(0)
+        with pytest.raises(QueueFullError, match="full"):
+            await batcher.submit(image(0.3))
+        model.gate.set()
+        await asyncio.wait_for(asyncio.gather(running, *queued), TIMEOUT_S)
+        assert (await batcher.submit(image(0.4)))[1].item() == pytest.approx(0.4)
+        await batcher.drain(TIMEOUT_S)
+
+    asyncio.run(scenario())
+
+
+def test_drain_finishes_queued_work_and_refuses_new_work() -> None:
+    model = RecordingModel(manifest("draining"))
+
+    async def scenario() -> None:
+        batcher = Batcher(model, max_batch_size=2, max_queue=16)
+        await batcher.start()
+        model.gate.clear()
+        pending = [asyncio.ensure_future(batcher.submit(image(i / 10))) for i in range(5)]
+        await wait_for(model.entered)
+        drain = asyncio.ensure_future(batcher.drain(TIMEOUT_S))
+        await asyncio.sleep(0)
+        with pytest.raises(BatcherClosedError):
+            await batcher.submit(image(0.9))
+        model.gate.set()
+        assert await drain is True
+        results = await asyncio.gather(*pending)
+        assert [round(r[1].item(), 3) for r in results] == [0.0, 0.1, 0.2, 0.3, 0.4]
+        assert not batcher.running
+
+    asyncio.run(scenario())
+    assert model.batch_sizes == [2, 2, 1]
+
+
+def test_drain_timeout_fails_what_is_left() -> None:
+    model = RecordingModel(manifest("drain-timeout"))
+
+    async def scenario() -> None:
+        batcher = Batcher(model, max_batch_size=1, max_queue=16)
+        await batcher.start()
+        model.gate.clear()
+        stuck = asyncio.ensure_future(batcher.submit(image(0.1)))
+        await wait_for(model.entered)
+        waiting = asyncio.ensure_future(batcher.submit(image(0.2)))
+        await asyncio.sleep(0)
+        assert await batcher.drain(0.2) is False
+        with pytest.raises(BatcherClosedError):
+            await waiting
+        # The forward still held in its thread is abandoned: its caller is told, not left hanging.
+        with pytest.raises(BatcherClosedError):
+            await asyncio.wait_for(stuck, TIMEOUT_S)
+        model.gate.set()
+
+    asyncio.run(scenario())
+
+
+def test_a_failing_forward_fails_only_its_batch() -> None:
+    model = RecordingModel(manifest("failing"))
+
+    async def scenario() -> None:
+        batcher = Batcher(model, max_batch_size=8, max_queue=16)
+        await batcher.start()
+        model.gate.clear()
+        first = asyncio.ensure_future(batcher.submit(image(0.1)))
+        await wait_for(model.entered)
+        poisoned = [asyncio.ensure_future(batcher.submit(image(v))) for v in (0.2, float("nan"))]
+        await asyncio.sleep(0)
+        model.gate.set()
+        assert (await first)[1].item() == pytest.approx(0.1)
+        for future in poisoned:
+            with pytest.raises(InferenceError, match="poisoned batch"):
+                await future
+        # The worker survived: the next request is served.
+        assert (await batcher.submit(image(0.7)))[1].item() == pytest.approx(0.7)
+        await batcher.drain(TIMEOUT_S)
+
+    asyncio.run(scenario())
+
+
+def test_wrong_tensor_shape_is_refused_before_queueing() -> None:
+    async def scenario() -> None:
+        batcher = Batcher(RecordingModel(manifest("shape")), max_batch_size=4, max_queue=4)
+        await batcher.start()
+        with pytest.raises(ValueError, match="expected an image tensor of shape"):
+            await batcher.submit(torch.zeros(3, 4, 4))
+        assert batcher.queue_depth == 0
+        await batcher.drain(TIMEOUT_S)
+
+    asyncio.run(scenario())
+
+
+def test_submit_before_start_is_refused() -> None:
+    async def scenario() -> None:
+        with pytest.raises(BatcherClosedError):
+            await Batcher(RecordingModel(manifest("unstarted")), 4, 4).submit(image(0.1))
+
+    asyncio.run(scenario())
