@@ -191,3 +191,18 @@ def test_real_program_config_error_names_the_key(tmp_path):
     assert err.getvalue().startswith("error: config error: invalid config for stack 'dev'")
     assert err.getvalue().count("\n") == 1
     assert "florai:owner" in err.getvalue() and "florai:azCount" in err.getvalue()
+
+
+def test_key_settings_collect_list_fields_and_skip_unset():
+    from florai_infra.offline.plan import PlannedResource
+    from florai_infra.preview.settings import key_settings
+
+    rules = [
+        {"name": "common", "statement": {"managedRuleGroupStatement": {"name": "x"}}},
+        {"name": "rate", "statement": {"rateBasedStatement": {"limit": 2000}}},
+    ]
+    acl = PlannedResource("urn:acl", "aws:wafv2/webAcl:WebAcl", "acl", None, True, (), {"rules": rules})
+    limit = "rules.statement.rateBasedStatement.limit=[2000]"
+    assert key_settings(acl) == f'rules.name=["common","rate"]  {limit}'
+    vpc = PlannedResource("urn:vpc", "aws:ec2/vpc:Vpc", "vpc", None, True, (), {"tags": {"a": "b"}})
+    assert key_settings(vpc) == ""

@@ -40,6 +40,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "engineVersion",
         "instanceClass",
         "allocatedStorage",
+        "maxAllocatedStorage",
         "multiAz",
         "backupRetentionPeriod",
         "deletionProtection",
@@ -53,7 +54,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "automaticFailoverEnabled",
         "multiAzEnabled",
     ),
-    "aws:wafv2/webAcl:WebAcl": ("scope", "rules[*].name"),
+    "aws:wafv2/webAcl:WebAcl": ("scope", "rules[*].name", "rules[*].statement.rateBasedStatement.limit"),
     "aws:ecr/repository:Repository": ("name", "imageTagMutability", "imageScanningConfiguration.scanOnPush"),
     "aws:s3/bucket:Bucket": ("bucket",),
     "aws:s3/bucketV2:BucketV2": ("bucket",),
@@ -81,7 +82,9 @@ def key_settings(resource: PlannedResource) -> str:
     pairs = []
     for path in KEY_SETTINGS.get(resource.type, ()):
         value = pluck(resource.inputs, path)
-        if value is None or value == [] or (isinstance(value, list) and all(v is None for v in value)):
+        if "[*]" in path and isinstance(value, list):
+            value = [v for v in value if v is not None]  # elements that lack the field say nothing
+        if value is None or value == []:
             continue
         pairs.append(f"{path.replace('[*]', '')}={show(value)}")
     return "  ".join(pairs)
