@@ -6,12 +6,18 @@ then the app's lifespan drains the batchers; the process exits 0.
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 
 from florai.observability import configure_logging, uvicorn_log_config
 from florai.settings import SettingsError, load_settings
+
+
+def _drained(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM after uvicorn's shutdown finished: nothing left to do."""
 
 
 def main() -> int:
@@ -36,6 +42,9 @@ def main() -> int:
         server_header=False,
     )
     server = uvicorn.Server(config)
+    # uvicorn re-raises the captured SIGTERM after its graceful shutdown; with this handler
+    # restored by then, a drained shutdown ends in exit status 0 (what Kubernetes expects).
+    signal.signal(signal.SIGTERM, _drained)
     server.run()
     # uvicorn sets started=False only when start-up (for instance the lifespan) failed.
     return 0 if server.started else 1

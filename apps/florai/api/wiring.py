@@ -7,9 +7,14 @@ for (Redis when REDIS_URL is set, in-process otherwise) and adapts call shapes f
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
+from florai.api.errors import ApiError
 from florai.api.runtime import Runtime
 from florai.cache import InProcessLRUCache, RedisPredictionCache
 from florai.consent import ConsentService, open_image_store
@@ -27,10 +32,15 @@ from florai.security import (
     pepper_from_file,
 )
 from florai.settings import Settings
+from florai.storage import DatabaseUnavailable
 from florai.storage.redis_connection import redis_client
 
 log = logging.getLogger(__name__)
 DEV_KEY_NOTICE = "FLORAI_API_KEY={key} (development key)"
+# Seconds a verified API key is trusted without asking the database, and while it is down.
+KEY_FRESH_S = 60.0
+KEY_STALE_S = 3600.0
+KEY_CACHE_ENTRIES = 10_000
 
 
 def decode_threads(settings: Settings) -> int:
@@ -38,22 +48,52 @@ def decode_threads(settings: Settings) -> int:
     return settings.decode_threads or available_cpus()
 
 
-@dataclass
 class Authenticator:
-    """X-API-Key (hashed keys in the database) or a Bearer JWT (when a JWT key is configured)."""
+    """X-API-Key (hashed keys in the database) or a Bearer JWT (when a JWT key is configured).
 
-    keys: ApiKeyStore
-    jwt: JwtVerifier | None
+    Verified keys are remembered briefly (by hash): a revoked key stops working within
+    KEY_FRESH_S, and while the database is down known keys keep working for KEY_STALE_S,
+    so inference does not depend on the consent database.
+    """
+
+    def __init__(self, keys: ApiKeyStore, jwt: JwtVerifier | None, clock=time.monotonic) -> None:
+        self.keys = keys
+        self.jwt = jwt
+        self.clock = clock
+        self._known: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def authenticate(self, api_key: str | None, token: str | None) -> Principal | None:
         try:
             if api_key:
-                return self.keys.verify(api_key)
+                return self._verify_key(api_key)
             if token and self.jwt is not None:
                 return self.jwt.verify(token)
         except AuthError as exc:
             log.info("authentication refused", extra={"reason": str(exc)})
         return None
+
+    def _verify_key(self, api_key: str) -> Principal:
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        now = self.clock()
+        with self._lock:
+            known = self._known.get(digest)
+        if known is not None and now - known[0] < KEY_FRESH_S:
+            return known[1]
+        try:
+            principal = self.keys.verify(api_key)
+        except DatabaseUnavailable:
+            if known is not None and now - known[0] < KEY_STALE_S:
+                return known[1]
+            raise ApiError(
+                503, "database_unavailable", "cannot verify the API key right now", {"Retry-After": "5"}
+            ) from None
+        with self._lock:
+            self._known[digest] = (now, principal)
+            self._known.move_to_end(digest)
+            while len(self._known) > KEY_CACHE_ENTRIES:
+                self._known.popitem(last=False)
+        return principal
 
 
 @dataclass
