@@ -7,13 +7,13 @@ count is checked from the header, before a single pixel is decoded.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812 (torch convention)
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from florai.contract import MAX_IMAGE_PIXELS
@@ -98,40 +98,35 @@ def centre_crop_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[flo
     return (left, top, left + box_w, top + box_h)
 
 
-class _Normaliser:
-    """Per-manifest constants for uint8 HWC -> normalised float CHW: (x / 255 - mean) / std."""
-
-    _cache: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    @classmethod
-    def constants(cls, mean: tuple[float, ...], std: tuple[float, ...]) -> tuple[torch.Tensor, torch.Tensor]:
-        key = (tuple(mean), tuple(std))
-        if key not in cls._cache:
-            scale = torch.tensor([1.0 / (255.0 * s) for s in std], dtype=torch.float32).view(3, 1, 1)
-            shift = torch.tensor([-m / s for m, s in zip(mean, std, strict=True)], dtype=torch.float32).view(
-                3, 1, 1
-            )
-            cls._cache[key] = (scale, shift)
-        return cls._cache[key]
+@functools.lru_cache(maxsize=16)
+def _normaliser(mean: tuple[float, ...], std: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (scale, shift) so that ``pixel * scale + shift == (pixel / 255 - mean) / std``."""
+    scale = np.array([1.0 / (255.0 * s) for s in std], dtype=np.float32)
+    shift = np.array([-m / s for m, s in zip(mean, std, strict=True)], dtype=np.float32)
+    return scale, shift
 
 
 def preprocess(img: Image.Image, manifest: ModelManifest) -> torch.Tensor:
-    """Centre-crop to the input aspect, resize to the manifest's input size and normalise with its
-    mean/std: a contiguous float32 tensor [3, H, W].
+    """Centre-crop to the input aspect and resize in one Pillow step (antialiased bilinear), then
+    normalise with the manifest's mean/std: a contiguous float32 tensor [3, H, W].
 
-    Resizing runs in torch on uint8 (antialiased bilinear), about 3x faster than Pillow's resize here.
+    Only Pillow and NumPy do the work (both release the GIL): torch ops here would start an OpenMP
+    thread team in every decode thread, and those teams spin against the forward pass's own.
     """
     height, width = manifest.input_size
     if img.mode != "RGB":
         img = img.convert("RGB")
-    left, top, right, bottom = (round(v) for v in centre_crop_box(img.size, (height, width)))
-    pixels = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1)[None, :, top:bottom, left:right]
-    if pixels.shape[-2:] != (height, width):
-        pixels = F.interpolate(
-            pixels, size=(height, width), mode="bilinear", antialias=True, align_corners=False
-        )
-    scale, shift = _Normaliser.constants(manifest.mean, manifest.std)
-    return torch.addcmul(shift, pixels[0].float(), scale).contiguous()
+    # Crop first: resizing with a box would let the filter read pixels outside the crop.
+    crop = img.crop(tuple(round(v) for v in centre_crop_box(img.size, (height, width))))
+    if crop.size != (width, height):
+        crop = crop.resize((width, height), Image.Resampling.BILINEAR)
+    pixels = np.asarray(crop, dtype=np.uint8)
+    scale, shift = _normaliser(tuple(manifest.mean), tuple(manifest.std))
+    out = np.empty((3, height, width), dtype=np.float32)
+    for channel in range(3):
+        np.multiply(pixels[:, :, channel], scale[channel], out=out[channel], casting="unsafe")
+        out[channel] += shift[channel]
+    return torch.from_numpy(out)
 
 
 def decode_for_model(data: bytes, manifest: ModelManifest) -> tuple[Image.Image, torch.Tensor]:

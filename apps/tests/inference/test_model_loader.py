@@ -135,6 +135,7 @@ def test_missing_folder_and_weights(reference_models: dict[str, Path], tmp_path:
         load_model(str(folder))
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 def test_torchscript_format_loads_and_explains(tmp_path: Path) -> None:
     labels = ["a", "b", "c"]
     net = FlorNet(num_classes=len(labels))

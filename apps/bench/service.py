@@ -1,0 +1,138 @@
+"""(b) The real service over HTTP on loopback: ``python -m florai`` as a subprocess, driven by an
+async httpx client at a fixed concurrency, bounded by request count and time."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.photos import unique_variant
+from florai.contract import API_KEY_HEADER, API_PREFIX, READY_PATH, TASK_IDENTIFY
+
+BENCH_API_KEY = "bench-key-not-a-secret"
+READY_TIMEOUT_S = 120.0
+# The bench measures inference, not the per-key rate limiter: lift it far above any reachable rate.
+UNLIMITED_RATE = "1000000"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    concurrency: int
+    completed: int
+    errors: int
+    seconds: float
+    latencies_s: tuple[float, ...]
+
+    @property
+    def images_per_s(self) -> float:
+        return self.completed / self.seconds
+
+    def percentile_ms(self, q: float) -> float:
+        ordered = sorted(self.latencies_s)
+        if not ordered:
+            return float("nan")
+        return 1000 * ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_service(models: Path, max_batch_size: int) -> Iterator[str]:
+    """Start ``python -m florai`` (identify only) on a free loopback port; yield its base URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="florai-bench-") as data:
+        env = {
+            **os.environ,
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "FLORAI_SERVICES": TASK_IDENTIFY,
+            "FLORAI_MODELS_DIR": str(models),
+            "FLORAI_DATA_DIR": data,
+            "FLORAI_API_KEY": BENCH_API_KEY,
+            "FLORAI_MAX_BATCH_SIZE": str(max_batch_size),
+            "FLORAI_RATE_LIMIT_PER_S": UNLIMITED_RATE,
+            "FLORAI_RATE_LIMIT_BURST": UNLIMITED_RATE,
+            "FLORAI_LOG_LEVEL": "WARNING",
+        }
+        log_path = Path(data) / "server.log"
+        with log_path.open("wb") as log:
+            server = subprocess.Popen([sys.executable, "-m", "florai"], env=env, stdout=log, stderr=log)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                wait_ready(base, server, log_path)
+                yield base
+            finally:
+                server.terminate()
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+
+
+def wait_ready(base: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the service exited ({server.returncode}):\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(base + READY_PATH, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(
+        f"the service was not ready within {READY_TIMEOUT_S:.0f} s:\n{log_path.read_text()[-3000:]}"
+    )
+
+
+async def drive(
+    base: str, photos: list[bytes], concurrency: int, seconds: float, max_requests: int, warmup_s: float
+) -> LoadResult:
+    """``concurrency`` workers post unique JPEGs back to back; only requests after the warm-up count."""
+    serial = itertools.count()
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        url = f"{API_PREFIX}/identify"
+        headers = {API_KEY_HEADER: BENCH_API_KEY}
+        started = time.perf_counter()
+        measure_from = started + warmup_s
+        stop_at = measure_from + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop_at and len(latencies) < max_requests:
+                n = next(serial)
+                body = unique_variant(photos[n % len(photos)], n)
+                sent = time.perf_counter()
+                response = await client.post(
+                    url, headers=headers, files={"file": ("leaf.jpg", body, "image/jpeg")}
+                )
+                done = time.perf_counter()
+                if sent >= measure_from:
+                    if response.status_code == 200:
+                        latencies.append(done - sent)
+                    else:
+                        errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - measure_from
+    return LoadResult(concurrency, len(latencies), errors, elapsed, tuple(latencies))
