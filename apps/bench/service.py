@@ -20,6 +20,7 @@ import httpx
 
 from bench.photos import unique_variant
 from florai.contract import API_KEY_HEADER, API_PREFIX, READY_PATH, TASK_IDENTIFY
+from florai.inference.runtime import THREADS_ENV
 
 BENCH_API_KEY = "bench-key-not-a-secret"
 READY_TIMEOUT_S = 120.0
@@ -53,9 +54,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(models: Path, max_batch_size: int) -> Iterator[str]:
+def running_service(models: Path, max_batch_size: int, torch_threads: int | None = None) -> Iterator[str]:
     """Start ``python -m florai`` (identify only) on a free loopback port; yield its base URL."""
     port = free_port()
+    threads = {THREADS_ENV: str(torch_threads)} if torch_threads else {}
     with tempfile.TemporaryDirectory(prefix="florai-bench-") as data:
         env = {
             **os.environ,
@@ -69,6 +71,7 @@ def running_service(models: Path, max_batch_size: int) -> Iterator[str]:
             "FLORAI_RATE_LIMIT_PER_S": UNLIMITED_RATE,
             "FLORAI_RATE_LIMIT_BURST": UNLIMITED_RATE,
             "FLORAI_LOG_LEVEL": "WARNING",
+            **threads,
         }
         log_path = Path(data) / "server.log"
         with log_path.open("wb") as log:
@@ -102,37 +105,52 @@ def wait_ready(base: str, server: subprocess.Popen, log_path: Path) -> None:
     )
 
 
+MULTIPART_BOUNDARY = "florai-bench-boundary"
+
+
+def multipart_jpeg(jpeg: bytes) -> bytes:
+    """A multipart/form-data body with the image as part ``file`` (built by hand: cheap for the client)."""
+    head = (
+        f"--{MULTIPART_BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="leaf.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    return head + jpeg + f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
+
+
 async def drive(
     base: str, photos: list[bytes], concurrency: int, seconds: float, max_requests: int, warmup_s: float
 ) -> LoadResult:
-    """``concurrency`` workers post unique JPEGs back to back; only requests after the warm-up count."""
+    """``concurrency`` workers post unique JPEGs back to back for ``warmup_s + seconds``.
+
+    Throughput counts responses completed inside the measured window; latencies are those of the
+    requests sent inside it. The client runs on the same CPUs as the server.
+    """
     serial = itertools.count()
-    latencies: list[float] = []
-    errors = 0
+    # (sent, done, ok) of every request, warm-up included.
+    records: list[tuple[float, float, bool]] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {
+        API_KEY_HEADER: BENCH_API_KEY,
+        "Content-Type": f"multipart/form-data; boundary={MULTIPART_BOUNDARY}",
+    }
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         url = f"{API_PREFIX}/identify"
-        headers = {API_KEY_HEADER: BENCH_API_KEY}
-        started = time.perf_counter()
-        measure_from = started + warmup_s
+        measure_from = time.perf_counter() + warmup_s
         stop_at = measure_from + seconds
 
         async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < stop_at and len(latencies) < max_requests:
+            while time.perf_counter() < stop_at and len(records) < max_requests:
                 n = next(serial)
-                body = unique_variant(photos[n % len(photos)], n)
+                body = multipart_jpeg(unique_variant(photos[n % len(photos)], n))
                 sent = time.perf_counter()
-                response = await client.post(
-                    url, headers=headers, files={"file": ("leaf.jpg", body, "image/jpeg")}
-                )
-                done = time.perf_counter()
-                if sent >= measure_from:
-                    if response.status_code == 200:
-                        latencies.append(done - sent)
-                    else:
-                        errors += 1
+                response = await client.post(url, headers=headers, content=body)
+                records.append((sent, time.perf_counter(), response.status_code == 200))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - measure_from
-    return LoadResult(concurrency, len(latencies), errors, elapsed, tuple(latencies))
+    measured = [r for r in records if r[0] >= measure_from]
+    window_end = min(stop_at, max(done for _, done, _ in records))
+    completed = sum(1 for _, done, ok in records if ok and measure_from <= done <= window_end)
+    latencies = tuple(done - sent for sent, done, ok in measured if ok)
+    errors = sum(1 for _, _, ok in measured if not ok)
+    return LoadResult(concurrency, completed, errors, window_end - measure_from, latencies)

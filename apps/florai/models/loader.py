@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
 
-from florai.inference.runtime import select_device
+from florai.inference.runtime import configure_torch, select_device
 from florai.metrics import MODEL_INFO, MODEL_LOAD_FAILURES, MODEL_LOADED
 from florai.models.checksum import file_sha256
 from florai.models.errors import ModelChecksumError, ModelLoadError, ModelMissingError
@@ -143,6 +143,7 @@ def load_model(uri: str, device: str | None = None) -> LoadedModel:
     # Label for failures before the manifest names the model: the folder name (the task, by default).
     metric_name = Path(source.rstrip("/")).name or source
     try:
+        configure_torch()  # intra-op threads follow the container's CPU limit (or FLORAI_TORCH_THREADS)
         resolved = select_device(device)
         folder = fetch_model_folder(source) if is_s3_uri(source) else Path(source)
         if not folder.is_dir():
