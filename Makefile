@@ -12,7 +12,7 @@ STACKS := dev staging prod
 DATA   ?= .data
 MODELS ?= $(DATA)/models
 
-.PHONY: help venv lock preview plan lint format test models serve bench
+.PHONY: help venv lock preview plan lint format test models serve bench manifests diff-manifests up drill
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,18 @@ serve: models ## run every route in one process on 127.0.0.1:$${PORT:-8000} on e
 
 bench: models ## inference benchmarks: limit vs service vs naive baseline, measured in one run
 	$(PY) apps/bench/run.py --models $(MODELS)
+
+manifests: $(STAMP) ## render every environment's manifests (kubectl kustomize) into $(DATA)/manifests
+	$(PY) -m florai_gitops.manifests render
+
+diff-manifests: $(STAMP) ## rendered manifest diff per environment between BASE (default origin/main) and the work tree
+	$(PY) -m florai_gitops.manifests diff --base $(or $(BASE),origin/main)
+
+up: models ## API + Prometheus (project rules) + Alertmanager + webhook receiver on loopback; Ctrl-C stops all
+	$(PY) -m florai_testkit.live_stack --models $(MODELS)
+
+drill: $(STAMP) ## rehearse the database point-in-time restore for real (full form); prints RPO and RTO
+	$(PY) -m florai_ops.drill --full
 
 lint: $(STAMP) ## ruff: lint and formatting check
 	$(VENV)/bin/ruff check .

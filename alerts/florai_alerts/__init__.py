@@ -1,0 +1,1 @@
+"""Alert rules as code: SLO specs -> burn-rate rules, hand-written rules, runbook links."""

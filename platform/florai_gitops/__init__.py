@@ -1,0 +1,1 @@
+"""GitOps tooling: render, validate and diff the Kubernetes manifests; promote images between overlays."""

@@ -1,0 +1,1 @@
+"""Operations tooling the runbooks call: database point-in-time restore, recovery drill."""
