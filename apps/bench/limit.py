@@ -20,10 +20,15 @@ class Throughput:
     batch_size: int
     images: int
     seconds: float
+    cpu_seconds: float
 
     @property
     def images_per_s(self) -> float:
         return self.images / self.seconds
+
+    @property
+    def cpu_ms_per_image(self) -> float:
+        return 1000 * self.cpu_seconds / self.images
 
 
 def decode_preprocess_forward(
@@ -37,10 +42,10 @@ def decode_preprocess_forward(
         return model.predict(torch.stack(tensors))
 
     run_batch()  # warm-up (first-call allocations for this batch size)
-    images, started = 0, time.perf_counter()
+    images, started, cpu_started = 0, time.perf_counter(), time.process_time()
     while True:
         run_batch()
         images += batch_size
         elapsed = time.perf_counter() - started
         if elapsed >= seconds:
-            return Throughput(batch_size, images, elapsed)
+            return Throughput(batch_size, images, elapsed, time.process_time() - cpu_started)

@@ -77,13 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     limit_runs: list[Throughput] = []
     single_runs: list[Throughput] = [sweep[0]]
     print(f"(b) service: python -m florai, max batch {best_size}, over loopback HTTP ...", flush=True)
-    with running_service(args.models, best_size, args.service_torch_threads) as base:
+    with running_service(args.models, best_size, args.service_torch_threads) as service:
         for concurrency in CONCURRENCY:
             # Bracket the run with the in-process reference it is compared with.
             reference = (lambda: limit_at(1)) if concurrency == 1 else (lambda: limit_at(best_size))
             before = reference()
             result = asyncio.run(
-                drive(base, photos, concurrency, args.seconds, args.max_requests, args.warmup)
+                drive(service, photos, concurrency, args.seconds, args.max_requests, args.warmup)
             )
             after = reference()
             (single_runs if concurrency == 1 else limit_runs).extend([before, after])
@@ -105,11 +105,18 @@ def main(argv: list[str] | None = None) -> int:
             "best_batch_size": best_size,
             "images_per_s": round(rate(limit_runs), 1),
             "single_image_ms": round(single_image_ms, 2),
-            "sweep": [{"batch_size": t.batch_size, "images_per_s": round(t.images_per_s, 1)} for t in sweep],
+            "sweep": [
+                {
+                    "batch_size": t.batch_size,
+                    "images_per_s": round(t.images_per_s, 1),
+                    "cpu_ms_per_image": round(t.cpu_ms_per_image, 2),
+                }
+                for t in sweep
+            ],
         },
         "naive": {
             "images_per_s": round(naive.images_per_s, 1),
-            "ms_per_image": round(1000 / naive.images_per_s, 2),
+            "cpu_ms_per_image": round(naive.cpu_ms_per_image, 2),
         },
         "service": rows,
         "service_over_limit_at_32": top["over_reference"],
@@ -137,27 +144,31 @@ def service_row(result: LoadResult, reference_images_per_s: float) -> dict:
         "p50_ms": round(result.percentile_ms(50), 2),
         "p95_ms": round(result.percentile_ms(95), 2),
         "p99_ms": round(result.percentile_ms(99), 2),
+        "client_cpu_ms_per_request": round(result.client_cpu_ms, 2),
+        "server_cpu_ms_per_request": round(result.server_cpu_ms, 2),
     }
 
 
 def print_report(r: dict) -> None:
     print()
-    print(f"{'measurement':<36}{'images/s':>9}{'ms/img':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    print(f"{'measurement':<36}{'images/s':>9}{'cpu ms/img':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for row in r["limit"]["sweep"]:
         best = " (best)" if row["batch_size"] == r["limit"]["best_batch_size"] else ""
         label = f"(a) limit, batch {row['batch_size']}{best}"
-        print(f"{label:<36}{row['images_per_s']:>9.1f}{1000 / row['images_per_s']:>8.2f}")
+        print(f"{label:<36}{row['images_per_s']:>9.1f}{row['cpu_ms_per_image']:>11.2f}")
     for row in r["service"]:
         label = f"(b) service, concurrency {row['concurrency']}"
         errors = f"  {row['errors']} errors" if row["errors"] else ""
         print(
-            f"{label:<36}{row['images_per_s']:>9.1f}{1000 / row['images_per_s']:>8.2f}"
+            f"{label:<36}{row['images_per_s']:>9.1f}"
+            f"{row['server_cpu_ms_per_request'] + row['client_cpu_ms_per_request']:>11.2f}"
             f"{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}{row['p99_ms']:>9.2f}"
             f"   ({row['over_reference']:.2f} x the in-process run around it){errors}"
         )
     naive = r["naive"]
     print(
-        f"{'(c) naive, one image per forward':<36}{naive['images_per_s']:>9.1f}{naive['ms_per_image']:>8.2f}"
+        f"{'(c) naive, one image per forward':<36}{naive['images_per_s']:>9.1f}"
+        f"{naive['cpu_ms_per_image']:>11.2f}"
     )
     print()
     limit = r["limit"]

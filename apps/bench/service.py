@@ -35,6 +35,9 @@ class LoadResult:
     errors: int
     seconds: float
     latencies_s: tuple[float, ...]
+    # CPU milliseconds per request over the whole run (warm-up included), client and server.
+    client_cpu_ms: float
+    server_cpu_ms: float
 
     @property
     def images_per_s(self) -> float:
@@ -53,9 +56,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Service:
+    base_url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def running_service(models: Path, max_batch_size: int, torch_threads: int | None = None) -> Iterator[str]:
-    """Start ``python -m florai`` (identify only) on a free loopback port; yield its base URL."""
+def running_service(models: Path, max_batch_size: int, torch_threads: int | None = None) -> Iterator[Service]:
+    """Start ``python -m florai`` (identify only) on a free loopback port; yield it once /readyz is 200."""
     port = free_port()
     threads = {THREADS_ENV: str(torch_threads)} if torch_threads else {}
     with tempfile.TemporaryDirectory(prefix="florai-bench-") as data:
@@ -79,7 +93,7 @@ def running_service(models: Path, max_batch_size: int, torch_threads: int | None
             base = f"http://127.0.0.1:{port}"
             try:
                 wait_ready(base, server, log_path)
-                yield base
+                yield Service(base, server.pid)
             finally:
                 server.terminate()
                 try:
@@ -106,6 +120,8 @@ def wait_ready(base: str, server: subprocess.Popen, log_path: Path) -> None:
 
 
 MULTIPART_BOUNDARY = "florai-bench-boundary"
+# One sequence for every run of the process, so no request repeats an earlier body (a cache hit).
+SERIALS = itertools.count()
 
 
 def multipart_jpeg(jpeg: bytes) -> bytes:
@@ -119,14 +135,18 @@ def multipart_jpeg(jpeg: bytes) -> bytes:
 
 
 async def drive(
-    base: str, photos: list[bytes], concurrency: int, seconds: float, max_requests: int, warmup_s: float
+    service: Service,
+    photos: list[bytes],
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+    warmup_s: float,
 ) -> LoadResult:
     """``concurrency`` workers post unique JPEGs back to back for ``warmup_s + seconds``.
 
     Throughput counts responses completed inside the measured window; latencies are those of the
     requests sent inside it. The client runs on the same CPUs as the server.
     """
-    serial = itertools.count()
     # (sent, done, ok) of every request, warm-up included.
     records: list[tuple[float, float, bool]] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -134,23 +154,28 @@ async def drive(
         API_KEY_HEADER: BENCH_API_KEY,
         "Content-Type": f"multipart/form-data; boundary={MULTIPART_BOUNDARY}",
     }
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    client_cpu, server_cpu = time.process_time(), service.cpu_seconds()
+    async with httpx.AsyncClient(base_url=service.base_url, limits=limits, timeout=60) as client:
         url = f"{API_PREFIX}/identify"
         measure_from = time.perf_counter() + warmup_s
         stop_at = measure_from + seconds
 
         async def worker() -> None:
             while time.perf_counter() < stop_at and len(records) < max_requests:
-                n = next(serial)
+                n = next(SERIALS)
                 body = multipart_jpeg(unique_variant(photos[n % len(photos)], n))
                 sent = time.perf_counter()
                 response = await client.post(url, headers=headers, content=body)
                 records.append((sent, time.perf_counter(), response.status_code == 200))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+    client_cpu_ms = 1000 * (time.process_time() - client_cpu) / len(records)
+    server_cpu_ms = 1000 * (service.cpu_seconds() - server_cpu) / len(records)
     measured = [r for r in records if r[0] >= measure_from]
     window_end = min(stop_at, max(done for _, done, _ in records))
     completed = sum(1 for _, done, ok in records if ok and measure_from <= done <= window_end)
     latencies = tuple(done - sent for sent, done, ok in measured if ok)
     errors = sum(1 for _, _, ok in measured if not ok)
-    return LoadResult(concurrency, completed, errors, window_end - measure_from, latencies)
+    return LoadResult(
+        concurrency, completed, errors, window_end - measure_from, latencies, client_cpu_ms, server_cpu_ms
+    )
