@@ -34,6 +34,8 @@ PHOTOS = 8
 # Targets from the issue: service at concurrency 32 vs the limit, and latency added at concurrency 1.
 TARGET_SERVICE_OVER_LIMIT = 0.85
 TARGET_ADDED_LATENCY_MS = 5.0
+# Load average per CPU, before the bench starts, above which the machine counts as busy with others.
+BUSY_LOAD_PER_CPU = 0.25
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -172,9 +174,10 @@ def print_report(r: dict) -> None:
     )
     print()
     limit = r["limit"]
-    print(
-        f"load average (1 min) before/after: {r['load_average_1m']['before']}/{r['load_average_1m']['after']}"
-    )
+    load = r["load_average_1m"]
+    print(f"load average (1 min) before/after: {load['before']}/{load['after']} on {os.cpu_count()} CPUs")
+    if load["before"] > BUSY_LOAD_PER_CPU * (os.cpu_count() or 1):
+        print("note: other processes were busy on this machine when the bench started; expect noisy ratios")
     print(
         f"service / limit at concurrency 32: {r['service_over_limit_at_32']:.3f}"
         f"  (limit around it: {limit['images_per_s']} images/s at batch {limit['best_batch_size']};"
