@@ -34,13 +34,15 @@ ALERTS = REPO / "alerts"
 EXTERNAL_METRICS = ALERTS / "external-metrics.yaml"
 ARGOCD = REPO / "argocd"
 OVERLAYS = REPO / "apps" / "deploy" / "overlays"
-PLAN = REPO / "platform" / "plans" / "prod.json"
+PAGE_STACK = "prod"  # the environment every page's commands address
+PLAN = REPO / "platform" / "plans" / f"{PAGE_STACK}.json"
 STACKS = ("dev", "staging", "prod")
 
 SECTIONS = ("Meaning", "Impact", "Diagnosis", "Mitigation")
 OPTIONAL_SECTIONS = ("Escalation",)
 INDEX_START, INDEX_END = "<!-- index:start -->", "<!-- index:end -->"
 NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
+INLINE_TOOLS = {"kubectl", "aws", "argocd", "pulumi", "promtool"}
 SHELL_LANGS = {"bash", "sh", "shell", "console"}
 # Stands in for a `$(...)` substitution once its inner command has been checked on its own.
 SUBSTITUTED = "__SUBSTITUTED__"
@@ -191,24 +193,18 @@ def external_metric_names() -> set[str]:
 
 
 def rendered_manifests() -> list[dict]:
-    """Every environment's rendered objects; before the overlays exist, the Deployments the contract
-    promises (florai-<service> in `florai`, with the shared labels)."""
-    envs = (
-        sorted(p for p in OVERLAYS.glob("*") if (p / "kustomization.yaml").exists())
-        if OVERLAYS.exists()
-        else []
-    )
-    if not envs:
+    """The prod overlay's rendered objects (pages are written for prod, like the plan they are checked
+    against); before the overlay exists, what the contract promises: florai-<service> Deployments in
+    `florai` with the shared labels, and the inference service account."""
+    overlay = OVERLAYS / PAGE_STACK
+    if not (overlay / "kustomization.yaml").exists():
         account = {
             "kind": "ServiceAccount",
             "metadata": {"name": names.INFERENCE.name, "namespace": names.INFERENCE.namespace},
         }
         return [_contract_deployment(s.name) for s in contract.SERVICES] + [account]
-    docs: list[dict] = []
-    for env in envs:
-        out = subprocess.run(["kubectl", "kustomize", str(env)], capture_output=True, text=True, check=True)
-        docs += [d for d in yaml.safe_load_all(out.stdout) if isinstance(d, dict)]
-    return docs
+    out = subprocess.run(["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True)
+    return [d for d in yaml.safe_load_all(out.stdout) if isinstance(d, dict)]
 
 
 def _contract_deployment(service: str) -> dict:
@@ -395,6 +391,10 @@ def check_page(text: str, inv: Inventory) -> list[str]:
                 errors += check_shell_line(line, inv)
         else:
             errors.append(f"code block language {lang!r}: use bash or promql so it is checked")
+    # Commands quoted inline in the prose (Mitigation steps) are checked like the blocks.
+    for span in re.findall(r"(?<!`)`([^`\n]+)`(?!`)", text):
+        if span.split(" ", 1)[0] in INLINE_TOOLS:
+            errors += check_shell_line(span, inv)
     return errors
 
 
@@ -520,7 +520,9 @@ def _kubectl_objects(args: list[str]) -> list[tuple[str, str]]:
     Argo Rollouts plugin's `kubectl argo rollouts <verb> <rollout>`."""
     positional = _positional(args[1:])
     if positional[:2] == ["argo", "rollouts"]:
-        return [("Rollout", positional[3])] if len(positional) > 3 and positional[2] != "list" else []
+        rest = positional[3:]  # after the verb: `get rollout NAME` or `undo NAME`
+        rest = rest[1:] if rest[:1] in (["rollout"], ["rollouts"]) else rest
+        return [("Rollout", rest[0])] if rest and positional[2] != "list" else []
     found = []
     for tok in positional:
         kind, sep, name = tok.partition("/")
@@ -674,7 +676,7 @@ Users wait.
 
 ## Diagnosis
 ```bash
-kubectl -n florai rollout status deploy/florai-identify
+kubectl -n florai describe rollout/florai-identify
 kubectl -n florai get pods -l app.kubernetes.io/component=identify
 aws rds describe-db-instances --db-instance-identifier florai-prod
 aws wafv2 get-web-acl --name florai-prod --scope REGIONAL \\
@@ -692,14 +694,17 @@ sum by (route) (rate(florai_http_requests_total{status=~"5.."}[5m]))
 @pytest.mark.parametrize(
     ("good", "bad", "complaint"),
     [
-        ("kubectl -n florai rollout", "kubectl -n florai-apps rollout", "namespace 'florai-apps'"),
-        ("deploy/florai-identify", "deploy/florai-identity", "Deployment 'florai-identity'"),
+        ("kubectl -n florai describe", "kubectl -n florai-apps describe", "namespace 'florai-apps'"),
+        ("rollout/florai-identify", "rollout/florai-identity", "Rollout 'florai-identity'"),
         ("component=identify", "component=identity", "label app.kubernetes.io/component=identity"),
         ("florai_http_requests_total", "florai_http_request_total", "metric 'florai_http_request_total'"),
         ("stack output wafAclArn", "stack output wafArn", "stack output 'wafArn'"),
         ("identifier florai-prod", "identifier florai-production", "'florai-production' is not in the plan"),
         ("--name florai-prod", "--name florai-waf", "'florai-waf' is not in the plan"),
         ("## Impact", "## Effect", "sections"),
+        ("1. Roll back.", "1. `kubectl -n florai scale deploy/florai-x --replicas=2`", "'florai-x'"),
+        ("1. Roll back.", "1. `kubectl argo rollouts undo florai-idenify -n florai`", "'florai-idenify'"),
+        ("1. Roll back.", "1. `argocd app rollback florai-production 3`", "application 'florai-production'"),
     ],
 )
 def test_checker_rejects_a_wrong_name(good, bad, complaint):
