@@ -657,6 +657,17 @@ def test_page_links_resolve(name):
     assert missing == []
 
 
+def test_readme_commands_name_real_things():
+    readme = (RUNBOOKS / "README.md").read_text()
+    errors = [
+        e
+        for lang, body in code_blocks(readme)
+        for line in _commands(body)
+        for e in check_shell_line(line, inventory())
+    ]
+    assert errors == []
+
+
 def test_readme_index_lists_every_page():
     readme = (RUNBOOKS / "README.md").read_text()
     assert readme == readme_with_index(readme), (
