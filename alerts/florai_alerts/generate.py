@@ -8,20 +8,23 @@ from florai_alerts.layout import GENERATED_DIR
 from florai_alerts.render import render
 
 
-def _committed_generated() -> set[Path]:
-    return {p for p in GENERATED_DIR.rglob("*.yaml")} if GENERATED_DIR.exists() else set()
+def committed_generated(generated_dir: Path = GENERATED_DIR) -> set[Path]:
+    return set(generated_dir.rglob("*.yaml")) if generated_dir.exists() else set()
+
+
+def stale_paths(outputs: dict[Path, str], committed: set[Path]) -> list[Path]:
+    """Rendered files whose committed text differs or is missing, plus committed files no longer rendered."""
+    stale = {path for path, text in outputs.items() if not path.exists() or path.read_text() != text}
+    return sorted(stale | (committed - set(outputs)))
 
 
 def stale_files() -> list[Path]:
-    outputs = render()
-    stale = {path for path, text in outputs.items() if not path.exists() or path.read_text() != text}
-    stale |= _committed_generated() - set(outputs)
-    return sorted(stale)
+    return stale_paths(render(), committed_generated())
 
 
 def write_all() -> list[Path]:
     outputs = render()
-    for leftover in _committed_generated() - set(outputs):
+    for leftover in committed_generated() - set(outputs):
         leftover.unlink()
     for path, text in outputs.items():
         path.parent.mkdir(parents=True, exist_ok=True)
