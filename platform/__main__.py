@@ -8,6 +8,7 @@ from florai_infra.components.addons import Addons, AddonsArgs
 from florai_infra.components.cache import Cache, CacheArgs
 from florai_infra.components.cluster import Cluster, ClusterArgs
 from florai_infra.components.database import Database, DatabaseArgs
+from florai_infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs
 from florai_infra.components.gitops import Bootstrap, BootstrapArgs
 from florai_infra.components.identity import ServiceRoles, ServiceRolesArgs
 from florai_infra.components.kms import Kms, KmsArgs
@@ -98,6 +99,28 @@ models = ModelStore(
     "models",
     ModelStoreArgs(f"{prefix}-models-{account_id}", kms.arn("s3"), settings.is_dev, tags),
 )
+dr = None
+if settings.dr_region:
+    dr = DisasterRecovery(
+        "dr",
+        DisasterRecoveryArgs(
+            name_prefix=prefix,
+            region=settings.region,
+            dr_region=settings.dr_region,
+            account_id=account_id,
+            partition=partition,
+            database_arn=database.arn,
+            backup_retention_days=settings.database.backup_retention_days,
+            repository_prefix=f"{prefix}/",
+            model_bucket_name=models.bucket_name,
+            model_bucket_arn=models.bucket_arn,
+            model_bucket_versioning=models.versioning,
+            model_key_arn=kms.arn("s3"),
+            replica_bucket_name=f"{prefix}-models-{account_id}-{settings.dr_region}",
+            force_destroy=settings.is_dev,
+            tags=tags,
+        ),
+    )
 roles = ServiceRoles(
     "irsa",
     ServiceRolesArgs(
@@ -175,3 +198,7 @@ pulumi.export("redisEndpoint", cache.primary_endpoint)
 pulumi.export("redisAuthSecretArn", cache.auth_secret_arn)
 pulumi.export("modelBucketName", models.bucket_name)
 pulumi.export("ecrRepositoryUrl", registry.repository_url)
+if dr is not None:
+    pulumi.export("drRegion", settings.dr_region)
+    pulumi.export("modelReplicaBucketName", dr.replica_bucket_name)
+    pulumi.export("databaseBackupReplicationArn", dr.backup_replication_arn)

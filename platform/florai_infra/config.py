@@ -26,6 +26,7 @@ NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
 MIN_BACKUP_RETENTION_DAYS = 7
 HIGHLY_AVAILABLE_STACKS = ("staging", "prod")
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 class ConfigError(ValueError):
@@ -122,6 +123,7 @@ class Settings:
     gitops: GitOpsSettings
     waf_rate_limit: int = 2000  # requests per client IP per 5 minutes
     log_retention_days: int = 90
+    dr_region: str | None = None  # secondary region: backups, images and models are copied there
 
     @property
     def is_dev(self) -> bool:
@@ -420,6 +422,15 @@ def _gitops(r: _Reader) -> GitOpsSettings:
     return out
 
 
+def _dr_region(top: _Reader, stack: str, region: str | None) -> str | None:
+    dr_region = top.string("drRegion", pattern=AWS_REGION)
+    if stack in HIGHLY_AVAILABLE_STACKS and dr_region is None and "drRegion" not in top.values:
+        top.problem("drRegion", f"{stack} needs a secondary region for disaster recovery (e.g. us-west-2)")
+    if dr_region is not None and dr_region == region:
+        top.problem("drRegion", f"must differ from aws:region ({region}): a copy in the same region is no DR")
+    return dr_region
+
+
 def settings_from_mapping(stack: str, project_values: Mapping[str, Any], region: str | None) -> Settings:
     """Build and validate the settings from the ``florai:`` values (keys without the prefix).
 
@@ -445,6 +456,7 @@ def settings_from_mapping(stack: str, project_values: Mapping[str, Any], region:
     log_retention = top.integer("logRetentionDays", _default(Settings, "log_retention_days"))
     if log_retention not in LOG_RETENTION_DAYS:
         top.problem("logRetentionDays", f"must be one of {LOG_RETENTION_DAYS}, got {log_retention}")
+    dr_region = _dr_region(top, stack, region)
     top.reject_unknown()
     if problems:
         raise ConfigError(stack, problems)
@@ -461,6 +473,7 @@ def settings_from_mapping(stack: str, project_values: Mapping[str, Any], region:
         gitops=gitops,
         waf_rate_limit=waf_rate_limit,
         log_retention_days=log_retention,
+        dr_region=dr_region,
     )
 
 

@@ -103,6 +103,7 @@ def test_defaults_come_from_the_settings_model():
     minimal = {
         "owner": "team",
         "costCentre": "cc",
+        "drRegion": "eu-central-1",  # no default: prod must name its secondary region
         "gpuNodeGroups": [
             {"name": "gpu", "instanceTypes": ["g6e.2xlarge"], "minSize": 0, "maxSize": 1, "desiredSize": 0}
         ],

@@ -8,28 +8,28 @@ from florai_infra.offline.engine import load_stack_config
 
 
 def test_bucket_blocks_all_public_access(plan):
-    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "models").inputs
     flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     assert all(block[f] is True for f in flags)
 
 
 def test_bucket_is_versioned_kms_encrypted_with_bucket_key_and_owner_enforced(plan):
-    assert plan.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"] == {
-        "status": "Enabled"
-    }
+    assert plan.one("aws:s3/bucketVersioning:BucketVersioning", "models").inputs[
+        "versioningConfiguration"
+    ] == {"status": "Enabled"}
     (rule,) = plan.one(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "models"
     ).inputs["rules"]
     default = rule["applyServerSideEncryptionByDefault"]
     assert default["sseAlgorithm"] == "aws:kms" and default["kmsMasterKeyId"].startswith("arn:aws:kms:")
     assert rule["bucketKeyEnabled"] is True
-    ownership = plan.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    ownership = plan.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "models").inputs
     assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
 
 
 def test_bucket_policy_denies_insecure_transport(plan):
-    bucket = plan.one("aws:s3/bucket:Bucket").inputs["bucket"]
-    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    bucket = plan.one("aws:s3/bucket:Bucket", "models").inputs["bucket"]
+    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "models").inputs["policy"])
     (deny,) = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert deny["Principal"] == "*" and deny["Action"] == "s3:*"

@@ -21,6 +21,7 @@ class ModelStoreArgs:
 class ModelStore(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
+    versioning: aws.s3.BucketVersioning
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("florai:storage:ModelStore", name, None, opts)
@@ -40,7 +41,8 @@ class ModelStore(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=child,
         )
-        aws.s3.BucketVersioning(
+        # Replication (disaster_recovery.py) must wait for versioning on both buckets.
+        self.versioning = aws.s3.BucketVersioning(
             name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
         )
         aws.s3.BucketServerSideEncryptionConfiguration(

@@ -96,12 +96,17 @@ class OfflineMocks(pulumi_mocks.Mocks):
         self.stack = stack
         self.region = region
         self.account_id = account_id
+        self.provider_regions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
-        rid = physical_id(args.typ, args.name, args.inputs)
+        # A resource through an explicit provider (the DR region's) lives in that provider's region.
+        region = self.provider_regions.get((args.provider or "").rsplit("::", 1)[-1], self.region)
+        rid = physical_id(args.typ, args.name, args.inputs, region=region, account_id=self.account_id)
         outputs = fabricate_outputs(
-            args.typ, args.name, args.inputs, rid, region=self.region, account_id=self.account_id
+            args.typ, args.name, args.inputs, rid, region=region, account_id=self.account_id
         )
+        if args.typ == "pulumi:providers:aws":
+            self.provider_regions[rid] = args.inputs.get("region") or self.region
         return rid, outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs):

@@ -26,8 +26,15 @@ _ID_PREFIX = {
 }
 
 
-def physical_id(type_: str, name: str, inputs: dict[str, Any]) -> str:
+BACKUPS_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+
+
+def physical_id(
+    type_: str, name: str, inputs: dict[str, Any], *, region: str = "us-east-1", account_id: str = ""
+) -> str:
     """A stable id unique per (type, name), shaped like the real one where that is cheap."""
+    if type_ == BACKUPS_REPLICATION:  # its id is the ARN of the replicated backups in the DR region
+        return f"arn:aws:rds:{region}:{account_id}:auto-backup:ab-{_digest(type_, name, length=30)}"
     if type_ in _ID_PREFIX:
         prefix = _ID_PREFIX[type_]
         if type_ == "aws:kms/key:Key":
