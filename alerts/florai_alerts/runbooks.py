@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from florai_alerts.layout import REPO_ROOT, RUNBOOKS_DIR
-from florai_infra.config import settings_from_mapping
+from florai_infra.config import GitOpsSettings
 
 # Runbooks are read from the default branch whatever revision a stack deploys.
 RUNBOOK_BRANCH = "main"
@@ -16,11 +16,10 @@ RUNBOOK_STACK = "prod"
 
 def repository_web_url(stack: str = RUNBOOK_STACK) -> str:
     """The repository the Argo CD root Application syncs (Pulumi gitops config), as a web URL."""
-    document = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())
-    config = document.get("config", {})
-    values = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("florai:")}
-    settings = settings_from_mapping(stack, values, config.get("aws:region"))
-    return settings.gitops.repo_url.removesuffix(".git").rstrip("/")
+    # Only the gitops key is read: the rest of the stack config is the Pulumi program's to validate.
+    config = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text()).get("config", {})
+    gitops = config.get("florai:gitops") or {}
+    return str(gitops.get("repoUrl", GitOpsSettings().repo_url)).removesuffix(".git").rstrip("/")
 
 
 def runbook_path(alertname: str) -> Path:
