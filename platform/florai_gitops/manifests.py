@@ -1,0 +1,163 @@
+"""Render the app's kustomize overlays (work tree or a git ref) and diff them between refs.
+
+python -m florai_gitops.manifests render          # .data/manifests/<env>.yaml + a per-kind summary
+python -m florai_gitops.manifests diff --base REF  # unified diff per environment, REF -> work tree
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import functools
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENTS = ("dev", "staging", "prod")
+# Everything an overlay may reference lives under this folder.
+DEPLOY_DIR = "apps/deploy"
+OUT_DIR = Path(".data/manifests")
+NO_CHANGES = "no changes"
+
+
+class RenderError(RuntimeError):
+    """kubectl kustomize (or git) failed; the message carries its stderr."""
+
+
+def overlay_dir(root: Path, env: str) -> Path:
+    return root / DEPLOY_DIR / "overlays" / env
+
+
+def kustomize(path: Path) -> list[dict[str, Any]]:
+    """Objects `kubectl kustomize` renders from a kustomization folder."""
+    done = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RenderError(f"kubectl kustomize {path} failed:\n{done.stderr.strip()}")
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata", {})
+    return (obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
+
+
+def sort_objects(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(objects, key=object_key)
+
+
+@contextmanager
+def checkout(ref: str, root: Path = REPO_ROOT) -> Iterator[Path | None]:
+    """The deploy folder as of git ``ref`` in a temp dir (None when the ref has no such folder)."""
+    listed = subprocess.run(
+        ["git", "-C", str(root), "ls-tree", "-d", "--name-only", ref, DEPLOY_DIR],
+        capture_output=True,
+        text=True,
+    )
+    if listed.returncode != 0:
+        raise RenderError(f"git ref {ref!r} not found:\n{listed.stderr.strip()}")
+    with tempfile.TemporaryDirectory(prefix="florai-manifests-") as tmp:
+        if not listed.stdout.strip():
+            yield None
+            return
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", "--format=tar", ref, DEPLOY_DIR], capture_output=True
+        )
+        if archive.returncode != 0:
+            raise RenderError(f"git archive {ref} failed:\n{archive.stderr.decode().strip()}")
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(tmp, filter="data")
+        yield Path(tmp)
+
+
+def render(env: str, ref: str | None = None, root: Path = REPO_ROOT) -> list[dict[str, Any]]:
+    """Objects of one environment, sorted by kind/namespace/name, from the work tree or a git ref."""
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"unknown environment {env!r}; choose from {ENVIRONMENTS}")
+    if ref is None:
+        return sort_objects(kustomize(overlay_dir(root, env)))
+    with checkout(ref, root) as tree:
+        if tree is None or not overlay_dir(tree, env).is_dir():
+            return []
+        return sort_objects(kustomize(overlay_dir(tree, env)))
+
+
+@functools.cache
+def rendered(env: str) -> tuple[dict[str, Any], ...]:
+    """The work tree's render of ``env``, once per process (callers must not mutate it)."""
+    return tuple(render(env))
+
+
+def to_yaml(objects: Sequence[dict[str, Any]]) -> str:
+    """Deterministic multi-document YAML: objects sorted by kind/namespace/name, keys sorted."""
+    return yaml.safe_dump_all(sort_objects(objects), sort_keys=True, default_flow_style=False, width=1000)
+
+
+def diff_text(env: str, base: Sequence[dict[str, Any]], head: Sequence[dict[str, Any]], base_ref: str) -> str:
+    lines = difflib.unified_diff(
+        to_yaml(base).splitlines(keepends=True),
+        to_yaml(head).splitlines(keepends=True),
+        fromfile=f"{base_ref}:{env}",
+        tofile=f"worktree:{env}",
+    )
+    return "".join(lines)
+
+
+def diff(base_ref: str, envs: Sequence[str] = ENVIRONMENTS, root: Path = REPO_ROOT) -> dict[str, str]:
+    """Unified diff of the rendered YAML per environment, ``base_ref`` -> work tree ("" when equal)."""
+    return {
+        env: diff_text(env, render(env, base_ref, root), render(env, None, root), base_ref) for env in envs
+    }
+
+
+def summary(objects: Sequence[dict[str, Any]]) -> str:
+    kinds = Counter(obj["kind"] for obj in objects)
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+
+
+def write_all(out_dir: Path, root: Path = REPO_ROOT) -> dict[str, list[dict[str, Any]]]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = {}
+    for env in ENVIRONMENTS:
+        objects = render(env, root=root)
+        (out_dir / f"{env}.yaml").write_text(to_yaml(objects))
+        result[env] = objects
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="florai_gitops.manifests", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    render_cmd = commands.add_parser("render", help="write .data/manifests/<env>.yaml for every environment")
+    render_cmd.add_argument("--out", type=Path, default=REPO_ROOT / OUT_DIR)
+    diff_cmd = commands.add_parser(
+        "diff", help="rendered diff per environment between --base and the work tree"
+    )
+    diff_cmd.add_argument("--base", required=True, help="git ref to compare against, e.g. origin/main")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "render":
+            for env, objects in write_all(args.out, root=REPO_ROOT).items():
+                print(f"{env}: {len(objects)} objects -> {args.out / (env + '.yaml')}")
+                print(f"  {summary(objects)}")
+        else:
+            for env, text in diff(args.base, root=REPO_ROOT).items():
+                print(f"=== {env} ===")
+                print(text.rstrip("\n") if text else NO_CHANGES)
+    except RenderError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

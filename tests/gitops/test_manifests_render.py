@@ -1,0 +1,88 @@
+"""`florai_gitops.manifests`: every overlay renders; render from a git ref; the per-environment diff."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from florai_gitops import manifests
+
+SERVICES = ("identify", "diagnose", "growth-stage", "consent")
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def deploy_repo(tmp_path_factory) -> Path:
+    """A throwaway git repo holding a copy of apps/deploy, committed once."""
+    root = tmp_path_factory.mktemp("repo")
+    shutil.copytree(manifests.REPO_ROOT / manifests.DEPLOY_DIR, root / manifests.DEPLOY_DIR)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
+    return root
+
+
+@pytest.mark.parametrize("env", manifests.ENVIRONMENTS)
+def test_every_environment_renders_the_four_workloads(env):
+    objects = manifests.rendered(env)
+    workload_kind = "Deployment" if env == "dev" else "Rollout"
+    workloads = {o["metadata"]["name"] for o in objects if o["kind"] == workload_kind}
+    assert workloads == {f"florai-{s}" for s in SERVICES}
+    assert not [o for o in objects if o["kind"] == ("Rollout" if env == "dev" else "Deployment")]
+    assert list(objects) == manifests.sort_objects(objects)
+
+
+def test_render_from_a_ref_equals_the_same_tree(deploy_repo):
+    assert manifests.render("prod", "HEAD", deploy_repo) == manifests.render("prod", None, deploy_repo)
+
+
+def test_ref_without_the_deploy_folder_renders_nothing(tmp_path):
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "README").write_text("x\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "empty")
+    assert manifests.render("dev", "HEAD", tmp_path) == []
+
+
+def test_unknown_ref_is_a_clear_error(deploy_repo):
+    with pytest.raises(manifests.RenderError, match="not-a-ref"):
+        manifests.render("dev", "not-a-ref", deploy_repo)
+
+
+def test_diff_shows_a_promotion_as_its_image_lines_only(deploy_repo):
+    kustomization = deploy_repo / manifests.DEPLOY_DIR / "overlays" / "staging" / "kustomization.yaml"
+    original = kustomization.read_text()
+    tag = next(line.split(":", 1)[1].strip() for line in original.splitlines() if "newTag:" in line)
+    try:
+        kustomization.write_text(original.replace(f"newTag: {tag}", "newTag: sha-0123abc"))
+        diffs = manifests.diff("HEAD", root=deploy_repo)
+    finally:
+        kustomization.write_text(original)
+    assert diffs["dev"] == "" and diffs["prod"] == ""
+    changed = [
+        line for line in diffs["staging"].splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert len(changed) == 2 * len(SERVICES)
+    assert all(line.strip("+- ").startswith("image: ") for line in changed)
+    assert sum(line.endswith(":sha-0123abc") for line in changed) == len(SERVICES)
+
+
+def test_cli_render_writes_every_environment(tmp_path, capsys):
+    assert manifests.main(["render", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for env in manifests.ENVIRONMENTS:
+        text = (tmp_path / f"{env}.yaml").read_text()
+        assert text == manifests.to_yaml(manifests.rendered(env))
+        assert f"{env}: {len(manifests.rendered(env))} objects" in out
+
+
+def test_cli_diff_prints_no_changes_against_the_work_tree_itself(monkeypatch, deploy_repo, capsys):
+    monkeypatch.setattr(manifests, "REPO_ROOT", deploy_repo)
+    assert manifests.main(["diff", "--base", "HEAD"]) == 0
+    assert capsys.readouterr().out.count(manifests.NO_CHANGES) == len(manifests.ENVIRONMENTS)
