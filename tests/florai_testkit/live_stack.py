@@ -1,0 +1,238 @@
+"""`make up`: the API, Prometheus with the project's rules, Alertmanager and a webhook receiver.
+
+Everything listens on loopback. Prometheus scrapes the one API process once per app service,
+with the target labels the ServiceMonitor attaches in the cluster (``namespace``, ``service``
+= ``florai-<service>``, ``pod``...; see florai_alerts.labels), so the SLO recording rules and the
+alerts select exactly what they select in production. Ctrl-C stops every process.
+
+    python -m florai_testkit.live_stack --models .data/models
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+from florai import contract
+from florai_alerts.labels import APP_NAMESPACE, NAMESPACE_LABEL, SERVICE_LABEL, service_label_value
+from florai_alerts.layout import PLAIN_RULES_DIR
+from florai_testkit.observability_servers import (
+    AlertmanagerServer,
+    PrometheusServer,
+    ScrapeTarget,
+    WebhookReceiver,
+    http_ok,
+)
+from florai_testkit.servers import LOOPBACK, ManagedProcess, free_port
+
+DEV_API_KEY = "live-stack-dev-key-0123456789"
+API_START_TIMEOUT_S = 120.0
+# Variables of the developer's shell that would point the API away from its embedded defaults.
+_FOREIGN_ENV = ("DATABASE_URL", "REDIS_URL", "HOST", "PORT", "FLORAI_SERVICES", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+def project_rule_files() -> list[Path]:
+    """The plain rule files the ALERTS generator commits (alerts/generated/rules/*.yaml)."""
+    files = sorted(PLAIN_RULES_DIR.glob("*.yaml"))
+    if not files:
+        raise FileNotFoundError(f"no rule files under {PLAIN_RULES_DIR}: run the florai_alerts generator")
+    return files
+
+
+def derive_rule_files(sources: Sequence[Path], out_dir: Path, for_overrides: Mapping[str, str]) -> list[Path]:
+    """Copies of ``sources`` where each alert named in ``for_overrides`` gets that ``for:`` duration.
+
+    Tests shorten one alert's ``for`` this way; every other rule stays exactly as committed.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    derived = []
+    for source in sources:
+        document = yaml.safe_load(source.read_text())
+        for group in document.get("groups", []):
+            for rule in group.get("rules", []):
+                if rule.get("alert") in for_overrides:
+                    rule["for"] = for_overrides[rule["alert"]]
+                    seen.add(rule["alert"])
+        target = out_dir / source.name
+        target.write_text(yaml.safe_dump(document, sort_keys=False))
+        derived.append(target)
+    missing = sorted(set(for_overrides) - seen)
+    if missing:
+        raise KeyError(f"no alert named {missing} in {[str(s) for s in sources]}")
+    return derived
+
+
+def scrape_targets(api_port: int) -> list[ScrapeTarget]:
+    """One job per app service over the single local API, labelled as its ServiceMonitor would."""
+    targets = []
+    for service in contract.SERVICE_NAMES:
+        name = service_label_value(service)
+        labels = {
+            NAMESPACE_LABEL: APP_NAMESPACE,
+            SERVICE_LABEL: name,
+            "pod": f"{name}-local",
+            "container": "florai",
+            "endpoint": "http",
+        }
+        targets.append(
+            ScrapeTarget(job=name, port=api_port, labels=labels, metrics_path=contract.METRICS_PATH)
+        )
+    return targets
+
+
+class ApiProcess:
+    """``python -m florai`` on its embedded defaults (SQLite in ``data_dir``) with a known dev key."""
+
+    def __init__(self, models_dir: Path, data_dir: Path, api_key: str, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.api_key = api_key
+        env = {k: v for k, v in os.environ.items() if k not in _FOREIGN_ENV}
+        env |= {
+            "HOST": LOOPBACK,
+            "PORT": str(self.port),
+            "FLORAI_DATA_DIR": str(data_dir),
+            "FLORAI_MODELS_DIR": str(models_dir),
+            "FLORAI_API_KEY": api_key,
+        }
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Ready = serving HTTP; /readyz stays 503 while a model failed to load, which tests inject.
+        self.process = ManagedProcess(
+            "florai-api",
+            [sys.executable, "-m", "florai"],
+            data_dir / "api.log",
+            lambda: http_ok(self.url + contract.HEALTH_PATH),
+            env=env,
+            start_timeout=API_START_TIMEOUT_S,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self.process.start()
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+class LiveStack:
+    """The four parts, started in dependency order and always stopped together (context manager)."""
+
+    def __init__(
+        self,
+        models_dir: Path,
+        *,
+        interval_s: float = 5.0,
+        rule_files: Sequence[Path] | None = None,
+        for_overrides: Mapping[str, str] | None = None,
+        api_key: str = DEV_API_KEY,
+        base_dir: Path | None = None,
+    ) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="florai-live-", dir=base_dir))
+        self.receiver = WebhookReceiver(self.dir / "alerts.jsonl")
+        self.api = ApiProcess(Path(models_dir).resolve(), self.dir / "data", api_key)
+        self.alertmanager = AlertmanagerServer(self.receiver.url, base_dir=self.dir)
+        rules = derive_rule_files(
+            rule_files if rule_files is not None else project_rule_files(),
+            self.dir / "rules",
+            for_overrides or {},
+        )
+        self.prometheus = PrometheusServer(
+            scrape_targets(self.api.port),
+            rules,
+            alertmanager_port=self.alertmanager.port,
+            interval_s=interval_s,
+            base_dir=self.dir,
+        )
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {
+            "api": self.api.url + contract.API_PREFIX,
+            "metrics": self.api.url + contract.METRICS_PATH,
+            "prometheus": self.prometheus.url,
+            "alertmanager": self.alertmanager.url,
+            "webhook": self.receiver.url,
+            "alerts log": str(self.receiver.path),
+        }
+
+    @property
+    def processes(self) -> list[ManagedProcess]:
+        return [self.api.process, self.alertmanager.process, self.prometheus.process]
+
+    def start(self) -> LiveStack:
+        try:
+            self.receiver.start()
+            self.alertmanager.start()
+            self.api.start()
+            self.prometheus.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        """Stop every process (scraper first) and the receiver, delete the temp dir; safe to call twice."""
+        for stop in (self.prometheus.close, self.api.stop, self.alertmanager.close, self.receiver.stop):
+            with contextlib.suppress(Exception):
+                stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> LiveStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m florai_testkit.live_stack", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--models", type=Path, required=True, help="folder of the reference models (make models)"
+    )
+    parser.add_argument(
+        "--interval", type=float, default=5.0, help="scrape and rule evaluation interval, seconds"
+    )
+    args = parser.parse_args(argv)
+    if not args.models.is_dir():
+        print(f"live_stack: no models at {args.models}: run `make models`", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _interrupt)
+    stack = LiveStack(args.models, interval_s=args.interval)
+    try:
+        stack.start()
+        width = max(map(len, stack.urls))
+        for name, url in stack.urls.items():
+            print(f"  {name:<{width}}  {url}")
+        print(f"  {'api key':<{width}}  {stack.api.api_key} (header {contract.API_KEY_HEADER})")
+        print("Ctrl-C stops everything.", flush=True)
+        while all(p.running for p in stack.processes):
+            time.sleep(0.5)
+        print("live_stack: a process exited; stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
