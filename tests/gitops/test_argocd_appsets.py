@@ -4,6 +4,7 @@ the Pulumi bootstrap writes (platform/plans/<stack>.json) and against the reposi
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import subprocess
 
@@ -306,3 +307,42 @@ def test_stack_plans_are_the_cluster_secret_source():
     for stack in STACKS:
         plan = Plan.loads((appsets.PLANS_DIR / f"{stack}.json").read_text())
         assert appsets.cluster_from_plan(plan).labels["environment"] == stack
+
+
+def wave(obj) -> int:
+    return int(obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_overlay_syncs_namespace_then_secrets_then_workloads(generated, stack, tmp_path):
+    """The Application's kustomize patches, applied to the real overlay as Argo CD applies them."""
+    source = next(a for a in generated[stack] if a["metadata"]["name"] == f"florai-{stack}")["spec"]["source"]
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        # kustomize takes directory resources by relative path only.
+        "resources": [os.path.relpath(appsets.REPO_ROOT / source["path"], tmp_path)],
+        "patches": source["kustomize"]["patches"],
+    }
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    text = subprocess.run(
+        ["kubectl", "kustomize", str(tmp_path)], check=True, capture_output=True, text=True
+    ).stdout
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    by_kind: dict[str, set[int]] = {}
+    for obj in docs:
+        by_kind.setdefault(obj["kind"], set()).add(wave(obj))
+    assert by_kind["Namespace"] == by_kind["ClusterSecretStore"] == {-2}
+    assert by_kind["ExternalSecret"] == {-1}
+    workloads = by_kind.get("Deployment", set()) | by_kind.get("Rollout", set())
+    assert workloads == {0}
+    # Nothing but the annotation changes: the same objects as the overlay alone.
+    plain = subprocess.run(
+        ["kubectl", "kustomize", str(appsets.REPO_ROOT / source["path"])],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert sorted(appsets.object_key(o) for o in yaml.safe_load_all(plain) if o) == sorted(
+        appsets.object_key(o) for o in docs
+    )
