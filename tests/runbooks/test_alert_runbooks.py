@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import re
 import shlex
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +21,8 @@ import promql_parser
 import pytest
 import yaml
 
-from florai import contract
 from florai.metrics import EXPORTED
+from florai_gitops import manifests
 from florai_infra import names
 from florai_infra.components.gitops import ROOT_APPLICATION
 from florai_infra.offline.plan import Plan
@@ -33,7 +32,6 @@ RUNBOOKS = REPO / "runbooks"
 ALERTS = REPO / "alerts"
 EXTERNAL_METRICS = ALERTS / "external-metrics.yaml"
 ARGOCD = REPO / "argocd"
-OVERLAYS = REPO / "apps" / "deploy" / "overlays"
 PAGE_STACK = "prod"  # the environment every page's commands address
 PLAN = REPO / "platform" / "plans" / f"{PAGE_STACK}.json"
 STACKS = ("dev", "staging", "prod")
@@ -193,31 +191,8 @@ def external_metric_names() -> set[str]:
 
 
 def rendered_manifests() -> list[dict]:
-    """The prod overlay's rendered objects (pages are written for prod, like the plan they are checked
-    against); before the overlay exists, what the contract promises: florai-<service> Deployments in
-    `florai` with the shared labels, and the inference service account."""
-    overlay = OVERLAYS / PAGE_STACK
-    if not (overlay / "kustomization.yaml").exists():
-        account = {
-            "kind": "ServiceAccount",
-            "metadata": {"name": names.INFERENCE.name, "namespace": names.INFERENCE.namespace},
-        }
-        return [_contract_deployment(s.name) for s in contract.SERVICES] + [account]
-    out = subprocess.run(["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True)
-    return [d for d in yaml.safe_load_all(out.stdout) if isinstance(d, dict)]
-
-
-def _contract_deployment(service: str) -> dict:
-    labels = {
-        "app.kubernetes.io/name": "florai",
-        "app.kubernetes.io/component": service,
-        "app.kubernetes.io/part-of": "florai",
-    }
-    return {
-        "kind": "Deployment",
-        "metadata": {"name": f"florai-{service}", "namespace": names.NAMESPACE_APPS, "labels": labels},
-        "spec": {"template": {"metadata": {"labels": labels}}},
-    }
+    """The prod overlay's rendered objects: pages address prod, like the plan they are checked with."""
+    return list(manifests.rendered(PAGE_STACK))
 
 
 def _argocd_documents() -> list[dict]:
