@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
-from florai_dashboards.boards import datastores, gitops, gpu, models, overview
+from florai_dashboards.boards import datastores, gitops, gpu, models, overview, slo
 
-BOARDS: tuple[ModuleType, ...] = (overview, models, gpu, datastores, gitops)
+BOARDS: tuple[ModuleType, ...] = (overview, models, slo, gpu, datastores, gitops)
 
 
 def builders() -> dict[str, Callable]:

@@ -6,6 +6,7 @@ app metric names come from ``florai.metrics`` objects, never typed by hand.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ NAMESPACE_VARIABLE = "namespace"
 SERVICE_VARIABLE = "service"
 APP_SELECTOR = f'namespace=~"${NAMESPACE_VARIABLE}", service=~"${SERVICE_VARIABLE}"'
 TAGS = ("florai",)
-REF_IDS = "ABCDEFGHIJ"
+REF_IDS = string.ascii_uppercase
 
 
 def metric_name(metric: MetricWrapperBase, suffix: str = "") -> str:

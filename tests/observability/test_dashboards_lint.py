@@ -70,8 +70,6 @@ def query_problems(expr: str) -> list[str]:
     # Resolving $__rate_interval to a marker window shows which windows come from it.
     if resolve_variables(expr, {"__rate_interval": "17s"}).count("[17s]") != len(windowed):
         problems.append(f"a window is not {RATE_INTERVAL}")
-    if "[" in resolved.replace("[5m]", "", len(windowed)):
-        problems.append("hard-coded range or subquery window")
     pinned: list[str] = []
 
     def visit(node) -> None:

@@ -103,9 +103,10 @@ def test_injected_model_failure_alerts_pending_firing_and_reaches_the_receiver(s
     assert alert["labels"]["service"].startswith("florai-")
 
 
-def test_every_dashboard_query_over_app_metrics_returns_series(stack):
-    queries = [q for q in dashboard_queries() if metric_names(resolve_variables(q.expr)) <= EXPORTED]
-    assert len(queries) >= 20
+def test_every_dashboard_query_runs_and_those_over_app_metrics_return_series(stack):
+    queries = dashboard_queries()
+    app_queries = [q for q in queries if metric_names(resolve_variables(q.expr)) <= EXPORTED]
+    assert len(app_queries) >= 20
     _drive_traffic(stack.urls["api"], stack.api.api_key)
     time.sleep(3 * INTERVAL_S)  # two scrapes after the traffic: rate() has its samples
     empty, failed = [], []
@@ -114,7 +115,7 @@ def test_every_dashboard_query_over_app_metrics_returns_series(stack):
         answer = _query(stack.prometheus.url, expr)
         if answer.get("status") != "success":
             failed.append(f"{query.where}: {answer.get('error')}")
-        elif not answer["data"]["result"]:
+        elif query in app_queries and not answer["data"]["result"]:
             empty.append(f"{query.where}: {expr}")
     assert failed == [], failed
     assert empty == [], empty
