@@ -29,7 +29,7 @@ from florai.api.schemas import (
 )
 from florai.api.uploads import ImageUpload
 from florai.cache import prediction_key
-from florai.inference.batcher import QueueFullError
+from florai.inference.batcher import InferenceError, QueueFullError
 from florai.inference.images import (
     DecompressionBombError,
     ImageError,
@@ -38,7 +38,7 @@ from florai.inference.images import (
     heatmap_overlay_png,
     preprocess,
 )
-from florai.metrics import CACHE_HITS, CACHE_MISSES, PREDICTION_CONFIDENCE
+from florai.metrics import CACHE_HITS, CACHE_MISSES
 from florai.observability import tracer
 
 T = TypeVar("T")
@@ -92,6 +92,9 @@ async def score(runtime: Runtime, task: str, tensor: torch.Tensor) -> Scored:
             f"the {task} model is at capacity; retry shortly",
             runtime.settings.queue_full_retry_after_s,
         ) from None
+    except InferenceError as exc:
+        # The batch failed inside the model (e.g. a GPU fault): the worker lives on, retrying is sound.
+        raise unavailable("inference_failed", str(exc), runtime.settings.queue_full_retry_after_s) from None
     values, indices = torch.topk(probs.detach().float().cpu(), k=min(MAX_TOP_K, probs.shape[-1]))
     return Scored(tuple((int(i), float(v)) for i, v in zip(indices.tolist(), values.tolist(), strict=True)))
 
@@ -119,7 +122,6 @@ async def predict(runtime: Runtime, task: str, upload: ImageUpload, k: int) -> O
         CACHE_MISSES.labels(model=manifest.name).inc()
         image, tensor = await decode(runtime, task, upload.data)
         scored, status = await score(runtime, task, tensor), CacheStatus.miss
-        PREDICTION_CONFIDENCE.labels(model=manifest.name).observe(scored.top[0][1])
         await runtime.cache_set(key, scored.to_json())
     labels = manifest.labels
     names = runtime.label_names[task]

@@ -64,6 +64,40 @@ def test_queue_full_sheds_with_503_and_retry_after(make_settings, dev_headers, m
     assert after.status_code == 200  # the worker is alive once the queue drains
 
 
+class FlakyModel:
+    """Wraps a loaded model so its first forward pass fails, as a GPU fault would."""
+
+    def __init__(self, model):
+        self._model, self.failures = model, 0
+        self.manifest, self.device = model.manifest, model.device
+
+    def predict(self, batch):
+        if self.failures == 0:
+            self.failures += 1
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return self._model.predict(batch)
+
+
+def test_failed_forward_is_503_and_the_worker_keeps_serving(make_settings, dev_headers, make_png):
+    app = create_app(make_settings(services=("identify",)))
+
+    async def scenario():
+        async with app.router.lifespan_context(app):
+            batcher = app.state.runtime.batchers["identify"]
+            batcher.model = FlakyModel(batcher.model)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                upload = {"file": ("a.png", make_png((10, 160, 40)), "image/png")}
+                failed = await client.post(f"{API}/identify", files=upload, headers=dev_headers)
+                retried = await client.post(f"{API}/identify", files=upload, headers=dev_headers)
+                return failed, retried
+
+    failed, retried = asyncio.run(scenario())
+    assert failed.status_code == 503 and failed.headers["retry-after"] == "1"
+    assert failed.json()["code"] == "inference_failed" and "illegal memory access" in failed.json()["detail"]
+    assert retried.status_code == 200 and retried.json()["cache"] == "miss"
+
+
 def test_service_selection_and_readiness(serve, dev_headers, tmp_path, make_png):
     with serve(services=("consent",)) as client:
         assert client.post(f"{API}/identify", headers=dev_headers).status_code == 404
