@@ -26,7 +26,20 @@ import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def find_pg_bin() -> Path:
+    """PostgreSQL server binaries: $FLORAI_PG_BIN, else the newest Debian/Ubuntu install."""
+    if override := os.environ.get("FLORAI_PG_BIN"):
+        return Path(override)
+    installed = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "initdb").exists()),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    # Fall back to the Debian 12 path so a missing install fails with a clear "not found" on it.
+    return installed[-1] if installed else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = find_pg_bin()
 PG_SUPERUSER = "postgres"
 PG_OS_USER = "postgres"
 LOOPBACK = "127.0.0.1"
@@ -214,7 +227,7 @@ def ensure_os_user(name: str) -> pwd.struct_passwd:
 
 
 class PostgresServer(TempServer):
-    """PostgreSQL 15 with trust auth on 127.0.0.1:``port``; data dir survives stop()/start()."""
+    """PostgreSQL (newest installed) with trust auth on 127.0.0.1:``port``; data survives stop()/start()."""
 
     name = "postgres"
 
