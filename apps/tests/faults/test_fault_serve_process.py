@@ -10,9 +10,9 @@ import sys
 import time
 
 import httpx
-from florai_testkit.servers import free_port
 
 from florai import contract
+from florai_testkit.servers import free_port
 
 DEV_KEY = "process-test-dev-key-0123456789"
 START_TIMEOUT_S = 90

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 import redis
+
 from florai_testkit.servers import RedisServer, ServerError, port_open, redis_serves
 
 
