@@ -99,6 +99,10 @@ AWS_DIMENSIONS = {
 }
 
 
+# CloudWatch exporter labels (snake_case dimensions) -> the plan set their values come from.
+PROMQL_AWS_LABELS = {"dbinstance_identifier": "rds", "cache_cluster_id": "redis_members", "web_acl": "waf"}
+
+
 # --- what exists --------------------------------------------------------------------------------
 @dataclass
 class Inventory:
@@ -386,11 +390,22 @@ def check_promql(query: str, inv: Inventory) -> list[str]:
         for metric in _selector_metric(node) - inv.metrics:
             errors.append(f"metric {metric!r} is not exported, recorded or declared external")
         for m in node.matchers.matchers:
-            if m.name == "namespace" and str(m.op) == "MatchOp.Equal" and m.value not in inv.namespaces:
-                errors.append(f"PromQL namespace {m.value!r} does not exist")
+            known = _promql_label_values(m.name, inv)
+            if known is not None and str(m.op) == "MatchOp.Equal" and m.value not in known:
+                errors.append(f"PromQL {m.name}={m.value!r} names nothing that exists")
 
     promql_parser.walk(expr, visit)
     return errors
+
+
+def _promql_label_values(label: str, inv: Inventory) -> set[str] | None:
+    """Values a label may take when it names a platform object (None: any value)."""
+    if label == "namespace":
+        return inv.namespaces
+    if label == "service":  # the Kubernetes Service the ServiceMonitor scrapes through
+        return {name for kind, _, name in inv.objects if kind == "Service"}
+    kind = PROMQL_AWS_LABELS.get(label)
+    return inv.aws[kind] if kind else None
 
 
 def check_shell_line(line: str, inv: Inventory) -> list[str]:
@@ -684,6 +699,8 @@ sum by (route) (rate(florai_http_requests_total{status=~"5.."}[5m]))
         ("rollout/florai-identify", "rollout/florai-identity", "Rollout 'florai-identity'"),
         ("component=identify", "component=identity", "label app.kubernetes.io/component=identity"),
         ("florai_http_requests_total", "florai_http_request_total", "metric 'florai_http_request_total'"),
+        ('{status=~"5.."}', '{service="florai-identity"}', "service='florai-identity'"),
+        ('{status=~"5.."}', '{namespace="florai-apps"}', "namespace='florai-apps'"),
         ("stack output wafAclArn", "stack output wafArn", "stack output 'wafArn'"),
         ("identifier florai-prod", "identifier florai-production", "'florai-production' is not in the plan"),
         ("--name florai-prod", "--name florai-waf", "'florai-waf' is not in the plan"),
