@@ -137,6 +137,7 @@ roles = ServiceRoles(
         secrets_key_arn=kms.arn("secrets"),
         ebs_key_arn=kms.arn("ebs"),
         database_secret_arn=database.master_secret_arn,
+        database_identifier=prefix,
         web_acl_arn=waf.web_acl_arn,
         tags=tags,
     ),

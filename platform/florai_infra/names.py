@@ -37,6 +37,8 @@ LOAD_BALANCER_CONTROLLER = ServiceAccount(
 EXTERNAL_SECRETS = ServiceAccount("external-secrets", NAMESPACE_EXTERNAL_SECRETS, "external-secrets")
 CLUSTER_AUTOSCALER = ServiceAccount("cluster-autoscaler", NAMESPACE_KUBE_SYSTEM, "cluster-autoscaler")
 EBS_CSI = ServiceAccount("ebs-csi", NAMESPACE_KUBE_SYSTEM, "ebs-csi-controller-sa")
+# Exports the age of the latest RDS backup/snapshot so a stale backup pages before a restore needs it.
+BACKUP_EXPORTER = ServiceAccount("backup-exporter", NAMESPACE_APPS, "florai-backup-exporter")
 
 IRSA_SERVICE_ACCOUNTS: tuple[ServiceAccount, ...] = (
     INFERENCE,
@@ -44,6 +46,7 @@ IRSA_SERVICE_ACCOUNTS: tuple[ServiceAccount, ...] = (
     EXTERNAL_SECRETS,
     CLUSTER_AUTOSCALER,
     EBS_CSI,
+    BACKUP_EXPORTER,
 )
 
 

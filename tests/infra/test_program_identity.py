@@ -90,3 +90,27 @@ def test_ebs_csi_has_driver_policy_and_key_grants(plan):
 
 def test_role_arns_are_exported_per_service_account(plan):
     assert set(plan.outputs["roleArns"]) == {a.key for a in names.IRSA_SERVICE_ACCOUNTS}
+
+
+def test_backup_exporter_only_describes_this_stacks_database_and_backups(plan):
+    account = plan.outputs["awsAccountId"]
+    region = plan.outputs["awsRegion"]
+    instance = f"arn:aws:rds:{region}:{account}:db:florai-{plan.stack}"
+    statements = _policy(plan, names.BACKUP_EXPORTER)
+    actions = sorted(s["Action"] for s in statements)
+    assert actions == [
+        "rds:DescribeDBInstanceAutomatedBackups",
+        "rds:DescribeDBInstances",
+        "rds:DescribeDBSnapshots",
+    ]
+    assert plan.outputs["roleArns"]["backup-exporter"].endswith(f":role/florai-{plan.stack}-backup-exporter")
+    for statement in statements:
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        assert "*" not in resources
+        assert all(r.startswith(f"arn:aws:rds:{region}:{account}:") for r in resources)
+        assert instance in resources
+    snapshots = next(s for s in statements if s["Action"] == "rds:DescribeDBSnapshots")["Resource"]
+    assert all(r == instance or (":snapshot:" in r and f"florai-{plan.stack}-" in r) for r in snapshots)
+    assert names.BACKUP_EXPORTER.subject == "system:serviceaccount:florai:florai-backup-exporter"

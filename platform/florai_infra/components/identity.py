@@ -29,6 +29,7 @@ class ServiceRolesArgs:
     secrets_key_arn: pulumi.Input[str]
     ebs_key_arn: pulumi.Input[str]
     database_secret_arn: pulumi.Input[str]
+    database_identifier: str
     web_acl_arn: pulumi.Input[str]
     tags: dict[str, str]
 
@@ -233,6 +234,37 @@ def load_balancer_controller_policy(a: ServiceRolesArgs) -> list[dict]:
     ]
 
 
+def backup_exporter_policy(a: ServiceRolesArgs) -> list[dict]:
+    db = a.arn("rds", f"db:{a.database_identifier}")
+    # Automated snapshots are named rds:<instance>-<time>; manual and final ones <instance>-<suffix>.
+    snapshots = [
+        a.arn("rds", f"snapshot:rds:{a.database_identifier}-*"),
+        a.arn("rds", f"snapshot:{a.database_identifier}-*"),
+    ]
+    return [
+        {
+            "Sid": "DescribeOwnInstance",
+            "Effect": "Allow",
+            "Action": "rds:DescribeDBInstances",
+            "Resource": db,
+        },
+        {
+            "Sid": "DescribeOwnSnapshots",
+            "Effect": "Allow",
+            "Action": "rds:DescribeDBSnapshots",
+            "Resource": [db, *snapshots],
+        },
+        {
+            # Retained automated backups are named by a random ab-... id, unknown before they exist:
+            # the narrowest resource IAM can express is every auto-backup of this account and region.
+            "Sid": "DescribeAutomatedBackups",
+            "Effect": "Allow",
+            "Action": "rds:DescribeDBInstanceAutomatedBackups",
+            "Resource": [db, a.arn("rds", "auto-backup:*")],
+        },
+    ]
+
+
 # Service account -> its inline policy; the EBS CSI driver also gets the AWS-managed driver policy.
 POLICIES = {
     names.INFERENCE: inference_policy,
@@ -240,6 +272,7 @@ POLICIES = {
     names.EXTERNAL_SECRETS: external_secrets_policy,
     names.CLUSTER_AUTOSCALER: cluster_autoscaler_policy,
     names.EBS_CSI: ebs_csi_key_policy,
+    names.BACKUP_EXPORTER: backup_exporter_policy,
 }
 MANAGED_POLICIES = {names.EBS_CSI: "service-role/AmazonEBSCSIDriverPolicy"}
 
