@@ -346,3 +346,33 @@ def test_overlay_syncs_namespace_then_secrets_then_workloads(generated, stack, t
     assert sorted(appsets.object_key(o) for o in yaml.safe_load_all(plain) if o) == sorted(
         appsets.object_key(o) for o in docs
     )
+
+
+def addon_label(addon: str) -> str:
+    return f"enable_{addon.replace('-', '_')}"
+
+
+def test_every_addon_selects_on_its_own_enable_label(objects):
+    by_name = {a["metadata"]["name"]: a for a in appsets.application_sets(objects)}
+    for addon in ADDONS:
+        keys = appsets.selector_label_keys(by_name[addon]["spec"]["generators"])
+        assert keys == {addon_label(addon)}, addon
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_switching_an_addon_label_off_removes_only_that_addon(objects, stack):
+    cluster = appsets.load_cluster(stack)
+    for addon in ADDONS:
+        assert cluster.labels[addon_label(addon)] in {"true", "false"}, addon
+        off = appsets.Cluster(
+            cluster.name, cluster.server, {**cluster.labels, addon_label(addon): "false"}, cluster.annotations
+        )
+        generated = {
+            a["metadata"]["name"]
+            for s in appsets.application_sets(objects)
+            for a in appsets.applications(s, off)
+        }
+        assert f"{addon}-{stack}" not in generated, addon
+        assert {f"{other}-{stack}" for other in ADDONS if cluster.labels[addon_label(other)] == "true"} - {
+            f"{addon}-{stack}"
+        } <= generated

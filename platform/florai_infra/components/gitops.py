@@ -22,6 +22,8 @@ ADDON_LABELS = {
     "enable_cluster_autoscaler": "true",
     "enable_kube_prometheus_stack": "true",
     "enable_argo_rollouts": "true",
+    "enable_keda": "true",
+    "enable_metrics_server": "true",
 }
 
 
