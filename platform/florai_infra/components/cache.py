@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from florai_infra.components.firewall import node_only_security_group
 from florai_infra.config import CacheSettings
 
 REDIS_PORT = 6379
@@ -62,20 +63,13 @@ class Cache(pulumi.ComponentResource):
         subnets = aws.elasticache.SubnetGroup(
             name, name=args.replication_group_id, subnet_ids=args.subnet_ids, tags=args.tags, opts=child
         )
-        security_group = aws.ec2.SecurityGroup(
+        security_group = node_only_security_group(
             name,
-            name=f"{args.replication_group_id}-cache",
-            description="Redis from the EKS nodes only",
+            group_name=f"{args.replication_group_id}-cache",
+            service="Redis",
+            port=REDIS_PORT,
             vpc_id=args.vpc_id,
-            ingress=[
-                {
-                    "protocol": "tcp",
-                    "from_port": REDIS_PORT,
-                    "to_port": REDIS_PORT,
-                    "security_groups": [args.node_security_group_id],
-                    "description": "Redis from EKS nodes",
-                }
-            ],
+            node_security_group_id=args.node_security_group_id,
             tags=args.tags,
             opts=child,
         )

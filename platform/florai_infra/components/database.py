@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from florai_infra.components.firewall import node_only_security_group
 from florai_infra.config import DatabaseSettings
 
 POSTGRES_PORT = 5432
@@ -41,20 +42,13 @@ class Database(pulumi.ComponentResource):
         subnets = aws.rds.SubnetGroup(
             name, name=args.identifier, subnet_ids=args.subnet_ids, tags=args.tags, opts=child
         )
-        security_group = aws.ec2.SecurityGroup(
+        security_group = node_only_security_group(
             name,
-            name=f"{args.identifier}-db",
-            description="PostgreSQL from the EKS nodes only",
+            group_name=f"{args.identifier}-db",
+            service="PostgreSQL",
+            port=POSTGRES_PORT,
             vpc_id=args.vpc_id,
-            ingress=[
-                {
-                    "protocol": "tcp",
-                    "from_port": POSTGRES_PORT,
-                    "to_port": POSTGRES_PORT,
-                    "security_groups": [args.node_security_group_id],
-                    "description": "PostgreSQL from EKS nodes",
-                }
-            ],
+            node_security_group_id=args.node_security_group_id,
             tags=args.tags,
             opts=child,
         )
