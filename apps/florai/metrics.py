@@ -108,7 +108,30 @@ IMAGES_RETAINED = Counter(
     ["task"],
 )
 
-# Name of every series family the app exports, as it appears in PromQL.
+# --- The backup-age exporter (python -m florai.exporters.backup_age): a separate process of the same
+# image that polls the RDS API. The service never sets these, so they export no samples there.
+BACKUP_LAST_SUCCESS = Gauge(
+    "florai_backup_last_success_timestamp_seconds",
+    "Creation time (Unix seconds) of the newest available snapshot, automated or manual, of an RDS instance.",
+    ["dbinstance_identifier"],
+)
+BACKUP_LATEST_RESTORABLE = Gauge(
+    "florai_backup_latest_restorable_timestamp_seconds",
+    "LatestRestorableTime (Unix seconds) of an RDS instance: the newest point-in-time restore target.",
+    ["dbinstance_identifier"],
+)
+BACKUP_EXPORTER_UP = Gauge(
+    "florai_backup_exporter_up",
+    "1 when the last RDS poll of an instance succeeded, 0 when it failed (gauges keep their last value).",
+    ["dbinstance_identifier"],
+)
+BACKUP_POLL_ERRORS = Counter(
+    "florai_backup_exporter_errors",
+    "Failed RDS polls, by instance and reason (instance_not_found, api_error, no_snapshot).",
+    ["dbinstance_identifier", "reason"],
+)
+
+# Name of every series family (the service's and the exporter's) the app exports, as it appears in PromQL.
 _COUNTERS = (
     HTTP_REQUESTS,
     MODEL_LOAD_FAILURES,
@@ -126,15 +149,17 @@ _HISTOGRAMS = (
     PREDICTION_CONFIDENCE,
 )
 _GAUGES = (HTTP_IN_FLIGHT, INFERENCE_QUEUE_DEPTH, INFERENCE_QUEUE_CAPACITY, MODEL_INFO, MODEL_LOADED)
+_EXPORTER_COUNTERS = (BACKUP_POLL_ERRORS,)
+_EXPORTER_GAUGES = (BACKUP_LAST_SUCCESS, BACKUP_LATEST_RESTORABLE, BACKUP_EXPORTER_UP)
 
 
 def _exported_names() -> frozenset[str]:
     names: set[str] = set()
-    for c in _COUNTERS:
+    for c in (*_COUNTERS, *_EXPORTER_COUNTERS):
         names |= {f"{c._name}_total", f"{c._name}_created"}
     for h in _HISTOGRAMS:
         names |= {f"{h._name}_bucket", f"{h._name}_sum", f"{h._name}_count", f"{h._name}_created"}
-    for g in _GAUGES:
+    for g in (*_GAUGES, *_EXPORTER_GAUGES):
         names.add(g._name)
     return frozenset(names)
 
