@@ -5,6 +5,7 @@ import pulumi_aws as aws
 
 from florai_infra import names
 from florai_infra.components.addons import Addons, AddonsArgs
+from florai_infra.components.app_secrets import AppSecrets, AppSecretsArgs
 from florai_infra.components.cache import Cache, CacheArgs
 from florai_infra.components.cluster import Cluster, ClusterArgs
 from florai_infra.components.database import Database, DatabaseArgs
@@ -86,6 +87,10 @@ cache = Cache(
         secret_key_arn=kms.arn("secrets"),
         tags=tags,
     ),
+)
+app_secrets = AppSecrets(
+    "app-secrets",
+    AppSecretsArgs(names.app_signing_keys_secret(env), env, kms.arn("secrets"), tags),
 )
 waf = Waf(
     "waf",
@@ -197,6 +202,7 @@ pulumi.export("databaseEndpoint", database.endpoint)
 pulumi.export("databaseSecretArn", database.master_secret_arn)
 pulumi.export("redisEndpoint", cache.primary_endpoint)
 pulumi.export("redisAuthSecretArn", cache.auth_secret_arn)
+pulumi.export("appSigningKeysSecretArn", app_secrets.signing_keys_arn)
 pulumi.export("modelBucketName", models.bucket_name)
 pulumi.export("ecrRepositoryUrl", registry.repository_url)
 if dr is not None:

@@ -58,3 +58,8 @@ def resource_prefix(environment: str) -> str:
 def secret_prefix(environment: str) -> str:
     """Secrets Manager path under which every FlorAI secret of a stack lives."""
     return f"florai/{environment}/"
+
+
+def app_signing_keys_secret(environment: str) -> str:
+    """Secret (JSON: api_key_pepper, jwt_key) the app overlays' ExternalSecret florai-app-keys reads."""
+    return f"{secret_prefix(environment)}app/signing-keys"

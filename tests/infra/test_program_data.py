@@ -69,9 +69,9 @@ def test_redis_is_encrypted_at_rest_and_in_transit_with_a_secret_token(plan):
     assert redis["atRestEncryptionEnabled"] is True and redis["kmsKeyId"].startswith("arn:aws:kms:")
     assert redis["transitEncryptionEnabled"] is True
     assert redis["authToken"] == "[secret]"
-    version = plan.one("aws:secretsmanager/secretVersion:SecretVersion").inputs
+    version = plan.one("aws:secretsmanager/secretVersion:SecretVersion", "cache-auth").inputs
     assert version["secretString"] == "[secret]"
-    secret = plan.one("aws:secretsmanager/secret:Secret").inputs
+    secret = plan.one("aws:secretsmanager/secret:Secret", "cache-auth").inputs
     assert secret["kmsKeyId"].startswith("arn:aws:kms:")
     cache = load_stack_config(plan.stack)["florai:cache"]
     assert redis["snapshotRetentionLimit"] == cache["snapshotRetentionDays"]

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from florai_infra.components.firewall import node_only_security_group
+from florai_infra.components.generated_secret import generated_password
 from florai_infra.config import CacheSettings
 
 REDIS_PORT = 6379
@@ -40,11 +41,7 @@ class Cache(pulumi.ComponentResource):
         s = args.settings
 
         # Secrets Manager generates the token; it is written once and then left alone.
-        token = pulumi.Output.secret(
-            aws.secretsmanager.get_random_password_output(
-                password_length=AUTH_TOKEN_LENGTH, exclude_punctuation=True, include_space=False
-            ).random_password
-        )
+        token = generated_password(AUTH_TOKEN_LENGTH)
         secret = aws.secretsmanager.Secret(
             f"{name}-auth",
             name=args.auth_secret_name,

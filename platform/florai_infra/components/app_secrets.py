@@ -1,0 +1,58 @@
+"""The app's signing keys in Secrets Manager: the API-key pepper and the JWT signing key."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from florai_infra.components.generated_secret import generated_password
+
+# JSON properties of the secret; the ExternalSecret florai-app-keys maps them to the app's env vars.
+API_KEY_PEPPER_PROPERTY = "api_key_pepper"
+JWT_KEY_PROPERTY = "jwt_key"
+API_KEY_PEPPER_LENGTH = 48
+# HS256 wants a key of at least 32 bytes; 96 characters also cover HS512's 64.
+JWT_KEY_LENGTH = 96
+
+
+@dataclass(frozen=True)
+class AppSecretsArgs:
+    secret_name: str
+    environment: str
+    secret_key_arn: pulumi.Input[str]
+    tags: dict[str, str]
+
+
+class AppSecrets(pulumi.ComponentResource):
+    signing_keys_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("florai:secrets:AppSecrets", name, None, opts)
+        secret = aws.secretsmanager.Secret(
+            f"{name}-signing-keys",
+            name=args.secret_name,
+            description="FlorAI API-key pepper and JWT signing key",
+            kms_key_id=args.secret_key_arn,
+            recovery_window_in_days=0 if args.environment == "dev" else 7,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        value = pulumi.Output.all(
+            generated_password(API_KEY_PEPPER_LENGTH), generated_password(JWT_KEY_LENGTH)
+        ).apply(
+            lambda keys: json.dumps(
+                {API_KEY_PEPPER_PROPERTY: keys[0], JWT_KEY_PROPERTY: keys[1]}, sort_keys=True
+            )
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-signing-keys",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(value),
+            # Written once: the invoke answers anew on every run, and rotating the pepper voids every API key.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]),
+        )
+        self.signing_keys_arn = secret.arn
+        self.register_outputs({"signing_keys_arn": self.signing_keys_arn})
