@@ -19,7 +19,7 @@ MISSING_CREDENTIALS = f"missing credentials: send {contract.API_KEY_HEADER} or A
 INVALID_CREDENTIALS = "invalid API key or token"
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: no thread-pool hop per request
     return request.app.state.runtime
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from florai.api.dependencies import CallerDep, RuntimeDep
 from florai.api.errors import ApiError
@@ -23,6 +23,7 @@ async def batch(
     request: Request,
     principal: CallerDep,
     runtime: RuntimeDep,
+    background: BackgroundTasks,
     task: str = Query(description="identify, diagnose or growth-stage (served by this deployment)"),
     k: int = TopK,
 ) -> BatchResponse:
@@ -41,7 +42,7 @@ async def batch(
             return BatchResult(
                 index=index, error=ItemError(status=exc.status_code, code=exc.code, detail=str(exc.detail))
             )
-        await retain_or_discard(runtime, principal, task, upload, outcome.digest)
+        background.add_task(retain_or_discard, runtime, principal, task, upload, outcome.digest)
         return BatchResult(index=index, result=outcome.response)
 
     # All items are submitted at once so the batcher can run them as one forward pass.

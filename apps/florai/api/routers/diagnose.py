@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
 from florai import contract
 from florai.api.dependencies import CallerDep, RuntimeDep, rate_limited
@@ -21,11 +21,12 @@ async def diagnose(
     request: Request,
     principal: CallerDep,
     runtime: RuntimeDep,
+    background: BackgroundTasks,
     k: int = TopK,
     explain_top: bool = Query(False, alias="explain", description="add a Grad-CAM overlay of the top class"),
 ) -> DiagnosisResponse:
     """Top-k plant diseases (PlantVillage classes) in a photo."""
-    upload, outcome = await run_single(request, runtime, principal, contract.TASK_DIAGNOSE, k)
+    upload, outcome = await run_single(request, runtime, principal, contract.TASK_DIAGNOSE, k, background)
     if explain_top:
         return await explain(runtime, contract.TASK_DIAGNOSE, outcome, upload)
     return DiagnosisResponse(**outcome.response.model_dump())

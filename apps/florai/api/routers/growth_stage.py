@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
 from florai import contract
 from florai.api.dependencies import CallerDep, RuntimeDep, rate_limited
@@ -20,10 +20,11 @@ async def growth_stage(
     request: Request,
     principal: CallerDep,
     runtime: RuntimeDep,
+    background: BackgroundTasks,
     k: int = TopK,
 ) -> PredictionResponse:
     """Top-k generic growth stages of the plant in a photo."""
-    _, outcome = await run_single(request, runtime, principal, contract.TASK_GROWTH_STAGE, k)
+    _, outcome = await run_single(request, runtime, principal, contract.TASK_GROWTH_STAGE, k, background)
     return outcome.response
 
 

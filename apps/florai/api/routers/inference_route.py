@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Query, Request
+from fastapi import BackgroundTasks, Query, Request
 
 from florai.api.prediction import Outcome, predict
 from florai.api.retention import retain_or_discard
@@ -16,9 +16,11 @@ ERROR_RESPONSES = {status: {"model": ErrorResponse} for status in (401, 404, 413
 
 
 async def run_single(
-    request: Request, runtime: Runtime, principal, task: str, k: int
+    request: Request, runtime: Runtime, principal, task: str, k: int, background: BackgroundTasks
 ) -> tuple[ImageUpload, Outcome]:
     upload = await read_image_upload(request)
     outcome = await predict(runtime, task, upload, k)
-    await retain_or_discard(runtime, principal, task, upload, outcome.digest)
+    # Keep-or-discard runs once the response is sent: the client never waits on the consent
+    # database, and a graceful shutdown still finishes it (it is part of the request).
+    background.add_task(retain_or_discard, runtime, principal, task, upload, outcome.digest)
     return upload, outcome
