@@ -11,6 +11,7 @@ import pytest
 from florai_gitops import manifests
 
 SERVICES = ("identify", "diagnose", "growth-stage", "consent")
+BACKUP_EXPORTER = "florai-backup-exporter"
 
 
 def git(root: Path, *args: str) -> str:
@@ -33,8 +34,13 @@ def test_every_environment_renders_the_four_workloads(env):
     objects = manifests.rendered(env)
     workload_kind = "Deployment" if env == "dev" else "Rollout"
     workloads = {o["metadata"]["name"] for o in objects if o["kind"] == workload_kind}
-    assert workloads == {f"florai-{s}" for s in SERVICES}
-    assert not [o for o in objects if o["kind"] == ("Rollout" if env == "dev" else "Deployment")]
+    assert workloads - {BACKUP_EXPORTER} == {f"florai-{s}" for s in SERVICES}
+    # The backup-age exporter is a plain Deployment in every environment, never a canary.
+    other = {
+        o["metadata"]["name"] for o in objects if o["kind"] == ("Rollout" if env == "dev" else "Deployment")
+    }
+    assert other == (set() if env == "dev" else {BACKUP_EXPORTER})
+    assert BACKUP_EXPORTER in {o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"}
     assert list(objects) == manifests.sort_objects(objects)
 
 
@@ -68,9 +74,10 @@ def test_diff_shows_a_promotion_as_its_image_lines_only(deploy_repo):
     changed = [
         line for line in diffs["staging"].splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
     ]
-    assert len(changed) == 2 * len(SERVICES)
+    # One image line per service plus the backup exporter, which ships in the same image.
+    assert len(changed) == 2 * (len(SERVICES) + 1)
     assert all(line.strip("+- ").startswith("image: ") for line in changed)
-    assert sum(line.endswith(":sha-0123abc") for line in changed) == len(SERVICES)
+    assert sum(line.endswith(":sha-0123abc") for line in changed) == len(SERVICES) + 1
 
 
 def test_cli_render_writes_every_environment(tmp_path, capsys):

@@ -48,7 +48,7 @@ def test_packaged_crd_schema_rejects_a_malformed_rollout():
 
 
 def test_packaged_crd_schema_rejects_a_service_monitor_without_selector():
-    (monitor,) = [o for o in manifests.rendered("prod") if o["kind"] == "ServiceMonitor"]
+    (monitor, *_) = [o for o in manifests.rendered("prod") if o["kind"] == "ServiceMonitor"]
     broken = copy.deepcopy(monitor)
     del broken["spec"]["selector"]
     assert len(validate.crd_schema_errors([broken])) == 1

@@ -59,7 +59,24 @@ def test_inference_service_account_assumes_the_stack_role(env):
     assert role == plan(env).outputs["roleArns"][names.INFERENCE.key]
     for w in workloads(env):
         assert w["metadata"]["namespace"] == names.NAMESPACE_APPS
-        assert w["spec"]["template"]["spec"]["serviceAccountName"] == names.INFERENCE.name
+        if w["metadata"]["name"] != names.BACKUP_EXPORTER.name:
+            assert w["spec"]["template"]["spec"]["serviceAccountName"] == names.INFERENCE.name
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_backup_exporter_assumes_its_stack_role_and_watches_the_stack_database(env):
+    account = one(env, "ServiceAccount", names.BACKUP_EXPORTER.name)
+    assert account["metadata"]["namespace"] == names.BACKUP_EXPORTER.namespace
+    role = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert role == plan(env).outputs["roleArns"][names.BACKUP_EXPORTER.key]
+    exporter = one(env, "Deployment", names.BACKUP_EXPORTER.name)
+    pod = exporter["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == names.BACKUP_EXPORTER.name
+    (container,) = pod["containers"]
+    env_vars = {e["name"]: e.get("value") for e in container["env"]}
+    (database,) = plan(env).by_type("aws:rds/instance:Instance")
+    assert env_vars["FLORAI_BACKUP_DB_INSTANCES"] == database.inputs["identifier"]
+    assert f"{database.inputs['identifier']}." in plan(env).outputs["databaseEndpoint"]
 
 
 @pytest.mark.parametrize("env", ENVS)
