@@ -7,6 +7,7 @@ from florai_infra import names
 from florai_infra.components.addons import Addons, AddonsArgs
 from florai_infra.components.app_secrets import AppSecrets, AppSecretsArgs
 from florai_infra.components.cache import Cache, CacheArgs
+from florai_infra.components.ci_roles import CiRoles, CiRolesArgs
 from florai_infra.components.cluster import Cluster, ClusterArgs
 from florai_infra.components.database import Database, DatabaseArgs
 from florai_infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs
@@ -98,7 +99,7 @@ waf = Waf(
 )
 registry = Registry(
     "registry",
-    RegistryArgs(f"{prefix}/inference", settings.registry, kms.arn("ecr"), settings.is_dev, tags),
+    RegistryArgs(names.image_repository(env), settings.registry, kms.arn("ecr"), settings.is_dev, tags),
 )
 models = ModelStore(
     "models",
@@ -144,6 +145,19 @@ roles = ServiceRoles(
         database_secret_arn=database.master_secret_arn,
         database_identifier=prefix,
         web_acl_arn=waf.web_acl_arn,
+        tags=tags,
+    ),
+)
+ci = CiRoles(
+    "ci",
+    CiRolesArgs(
+        environment=env,
+        repository=settings.github.repository,
+        create_oidc_provider=settings.github.create_oidc_provider,
+        regions=[settings.region, *([settings.dr_region] if settings.dr_region else [])],
+        account_id=account_id,
+        partition=partition,
+        repository_arn=registry.repository_arn,
         tags=tags,
     ),
 )
@@ -205,6 +219,8 @@ pulumi.export("redisAuthSecretArn", cache.auth_secret_arn)
 pulumi.export("appSigningKeysSecretArn", app_secrets.signing_keys_arn)
 pulumi.export("modelBucketName", models.bucket_name)
 pulumi.export("ecrRepositoryUrl", registry.repository_url)
+pulumi.export("githubOidcProviderArn", ci.oidc_provider_arn)
+pulumi.export("ciRoleArns", ci.role_arns)
 if dr is not None:
     pulumi.export("drRegion", settings.dr_region)
     pulumi.export("modelReplicaBucketName", dr.replica_bucket_name)

@@ -110,6 +110,13 @@ class GitOpsSettings:
 
 
 @dataclass(frozen=True)
+class GitHubSettings:
+    repository: str = "florai/florai"  # owner/name: the only repository whose workflows get CI roles
+    # One provider per URL per AWS account: exactly one stack of an account creates it.
+    create_oidc_provider: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     region: str
@@ -121,6 +128,7 @@ class Settings:
     cache: CacheSettings
     registry: RegistrySettings
     gitops: GitOpsSettings
+    github: GitHubSettings = field(default_factory=GitHubSettings)
     waf_rate_limit: int = 2000  # requests per client IP per 5 minutes
     log_retention_days: int = 90
     dr_region: str | None = None  # secondary region: backups, images and models are copied there
@@ -422,6 +430,16 @@ def _gitops(r: _Reader) -> GitOpsSettings:
     return out
 
 
+def _github(r: _Reader) -> GitHubSettings:
+    d = GitHubSettings()
+    out = GitHubSettings(
+        repository=r.string("repository", d.repository, pattern=re.compile(r"^[\w.-]+/[\w.-]+$")),
+        create_oidc_provider=r.boolean("createOidcProvider", d.create_oidc_provider),
+    )
+    r.reject_unknown()
+    return out
+
+
 def _dr_region(top: _Reader, stack: str, region: str | None) -> str | None:
     dr_region = top.string("drRegion", pattern=AWS_REGION)
     if stack in HIGHLY_AVAILABLE_STACKS and dr_region is None and "drRegion" not in top.values:
@@ -450,6 +468,7 @@ def settings_from_mapping(stack: str, project_values: Mapping[str, Any], region:
     cache = _cache(top.obj("cache"), stack)
     registry = _registry(top.obj("registry"))
     gitops = _gitops(top.obj("gitops"))
+    github = _github(top.obj("github"))
     waf_rate_limit = top.integer(
         "wafRateLimit", _default(Settings, "waf_rate_limit"), minimum=10, maximum=2_000_000_000
     )
@@ -471,6 +490,7 @@ def settings_from_mapping(stack: str, project_values: Mapping[str, Any], region:
         cache=cache,
         registry=registry,
         gitops=gitops,
+        github=github,
         waf_rate_limit=waf_rate_limit,
         log_retention_days=log_retention,
         dr_region=dr_region,

@@ -63,3 +63,12 @@ def secret_prefix(environment: str) -> str:
 def app_signing_keys_secret(environment: str) -> str:
     """Secret (JSON: api_key_pepper, jwt_key) the app overlays' ExternalSecret florai-app-keys reads."""
     return f"{secret_prefix(environment)}app/signing-keys"
+
+
+def image_repository(environment: str) -> str:
+    """ECR repository of the inference image of a stack, e.g. ``florai-prod/inference``."""
+    return f"{resource_prefix(environment)}/inference"
+
+
+# Where each environment's image comes from: CI pushes into dev, promotion copies dev -> staging -> prod.
+PROMOTED_FROM = {"staging": "dev", "prod": "staging"}

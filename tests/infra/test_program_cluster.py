@@ -60,7 +60,7 @@ def test_admin_roles_get_access_entries_with_cluster_admin(plan):
 
 
 def test_oidc_provider_trusts_the_cluster_issuer(plan):
-    oidc = plan.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
+    oidc = plan.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc").inputs
     assert oidc["url"].startswith("https://oidc.eks.")
     assert oidc["clientIdLists"] == ["sts.amazonaws.com"]
 

@@ -24,6 +24,7 @@ COMPONENTS = {
     "florai:registry:Registry",
     "florai:storage:ModelStore",
     "florai:identity:ServiceRoles",
+    "florai:identity:CiRoles",
     "florai:gitops:Bootstrap",
 }
 
@@ -80,6 +81,8 @@ def test_stack_outputs_cover_what_gitops_and_runbooks_need(plan):
         "appSigningKeysSecretArn",
         "modelBucketName",
         "ecrRepositoryUrl",
+        "ciRoleArns",
+        "githubOidcProviderArn",
         "vpcId",
         "kubeconfig",
     }

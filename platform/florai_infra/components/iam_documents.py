@@ -64,3 +64,30 @@ def irsa_trust_policy(
 
 def managed_policy_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def web_identity_trust_policy(
+    provider_arn: pulumi.Input[str], issuer_host: str, audience: str, subjects: list[str]
+) -> pulumi.Output[str]:
+    """Trust policy for tokens of one OIDC issuer whose ``sub`` is exactly one of ``subjects``."""
+    return pulumi.Output.from_input(provider_arn).apply(
+        lambda arn: json.dumps(
+            {
+                "Version": IAM_VERSION,
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Federated": arn},
+                        "Action": "sts:AssumeRoleWithWebIdentity",
+                        "Condition": {
+                            "StringEquals": {
+                                f"{issuer_host}:aud": audience,
+                                f"{issuer_host}:sub": subjects[0] if len(subjects) == 1 else sorted(subjects),
+                            }
+                        },
+                    }
+                ],
+            },
+            sort_keys=True,
+        )
+    )
