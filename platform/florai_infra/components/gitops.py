@@ -24,6 +24,7 @@ ADDON_LABELS = {
     "enable_argo_rollouts": "true",
     "enable_keda": "true",
     "enable_metrics_server": "true",
+    "enable_blackbox_exporter": "true",
 }
 
 
