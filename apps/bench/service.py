@@ -1,5 +1,5 @@
-"""(b) The real service over HTTP on loopback: ``python -m florai`` as a subprocess, driven by an
-async httpx client at a fixed concurrency, bounded by request count and time."""
+"""(b) The real service over HTTP on loopback: ``python -m florai`` as a subprocess, driven at a
+fixed concurrency by a lean keep-alive client (bench.loopback_http), bounded by count and time."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.loopback_http import KeepAliveConnection, predictions_of
 from bench.photos import unique_variant
 from florai.contract import API_KEY_HEADER, API_PREFIX, READY_PATH, TASK_IDENTIFY
 from florai.inference.runtime import THREADS_ENV
@@ -149,26 +150,32 @@ async def drive(
     """
     # (sent, done, ok) of every request, warm-up included.
     records: list[tuple[float, float, bool]] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    host, port = service.base_url.removeprefix("http://").rsplit(":", 1)
     headers = {
         API_KEY_HEADER: BENCH_API_KEY,
         "Content-Type": f"multipart/form-data; boundary={MULTIPART_BOUNDARY}",
     }
     client_cpu, server_cpu = time.process_time(), service.cpu_seconds()
-    async with httpx.AsyncClient(base_url=service.base_url, limits=limits, timeout=60) as client:
-        url = f"{API_PREFIX}/identify"
-        measure_from = time.perf_counter() + warmup_s
-        stop_at = measure_from + seconds
+    url = f"{API_PREFIX}/identify"
+    measure_from = time.perf_counter() + warmup_s
+    stop_at = measure_from + seconds
 
-        async def worker() -> None:
+    async def worker() -> None:
+        connection = KeepAliveConnection(host, int(port))
+        try:
             while time.perf_counter() < stop_at and len(records) < max_requests:
                 n = next(SERIALS)
                 body = multipart_jpeg(unique_variant(photos[n % len(photos)], n))
                 sent = time.perf_counter()
-                response = await client.post(url, headers=headers, content=body)
-                records.append((sent, time.perf_counter(), response.status_code == 200))
+                status, answer = await asyncio.wait_for(connection.post(url, headers, body), 60)
+                done = time.perf_counter()
+                # Spot-check that the answers are real predictions, not just 200s.
+                ok = status == 200 and (n % 64 or bool(predictions_of(answer)))
+                records.append((sent, done, bool(ok)))
+        finally:
+            await connection.close()
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     client_cpu_ms = 1000 * (time.process_time() - client_cpu) / len(records)
     server_cpu_ms = 1000 * (service.cpu_seconds() - server_cpu) / len(records)
     measured = [r for r in records if r[0] >= measure_from]
