@@ -47,6 +47,7 @@ PACKAGED_CRDS = frozenset(
         "argoproj.io/v1alpha1/AnalysisTemplate",
         "monitoring.coreos.com/v1/ServiceMonitor",
         "monitoring.coreos.com/v1/PodMonitor",
+        "monitoring.coreos.com/v1/Probe",
         "monitoring.coreos.com/v1/PrometheusRule",
     }
 )
