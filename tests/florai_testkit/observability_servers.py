@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from florai_testkit.servers import LOOPBACK, ManagedProcess, ServerError, TempServer, _require_free_port
+from florai_testkit.servers import LOOPBACK, ManagedProcess, ProcessServer, ServerError
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 ALERTMANAGER_BIN = "/usr/bin/prometheus-alertmanager"
@@ -51,7 +51,15 @@ class ScrapeTarget:
     metrics_path: str = "/metrics"
 
 
-class PrometheusServer(TempServer):
+class HttpProcessServer(ProcessServer):
+    """A ProcessServer with an HTTP API on its loopback port."""
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+
+class PrometheusServer(HttpProcessServer):
     """Prometheus scraping ``targets``, evaluating ``rule_files``, alerting to ``alertmanager_port``."""
 
     name = "prometheus"
@@ -107,24 +115,8 @@ class PrometheusServer(TempServer):
             cwd=self.dir,
         )
 
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
 
-    @property
-    def running(self) -> bool:
-        return self.process.running
-
-    def start(self) -> None:
-        if not self.running:
-            _require_free_port(self.name, self.port)
-        self.process.start()
-
-    def stop(self) -> None:
-        self.process.stop()
-
-
-class AlertmanagerServer(TempServer):
+class AlertmanagerServer(HttpProcessServer):
     """Alertmanager (no clustering) routing every alert at once to one webhook URL."""
 
     name = "alertmanager"
@@ -160,22 +152,6 @@ class AlertmanagerServer(TempServer):
             lambda: http_ok(f"{self.url}/-/ready"),
             cwd=self.dir,
         )
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self.process.running
-
-    def start(self) -> None:
-        if not self.running:
-            _require_free_port(self.name, self.port)
-        self.process.start()
-
-    def stop(self) -> None:
-        self.process.stop()
 
 
 class WebhookReceiver:

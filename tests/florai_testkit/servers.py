@@ -209,6 +209,24 @@ def _require_free_port(name: str, port: int) -> None:
         raise ServerError(f"{name}: port {LOOPBACK}:{port} is already in use by another process")
 
 
+class ProcessServer(TempServer):
+    """A TempServer run as one ManagedProcess, which the subclass builds as ``self.process``."""
+
+    process: ManagedProcess
+
+    @property
+    def running(self) -> bool:
+        return self.process.running
+
+    def start(self) -> None:
+        if not self.running:
+            _require_free_port(self.name, self.port)
+        self.process.start()
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
 def _is_root() -> bool:
     return os.geteuid() == 0
 
@@ -373,7 +391,7 @@ def redis_serves(port: int, pid: int | None = None) -> bool:
     return pid is None or f"process_id:{pid}\r\n".encode() in info
 
 
-class RedisServer(TempServer):
+class RedisServer(ProcessServer):
     """redis-server on 127.0.0.1:``port`` without persistence; stop()/start() reuse the port."""
 
     name = "redis"
@@ -393,20 +411,8 @@ class RedisServer(TempServer):
         return proc is not None and redis_serves(self.port, proc.pid)
 
     @property
-    def running(self) -> bool:
-        return self.process.running
-
-    @property
     def url(self) -> str:
         return f"redis://{LOOPBACK}:{self.port}/0"
-
-    def start(self) -> None:
-        if not self.running:
-            _require_free_port(self.name, self.port)
-        self.process.start()
-
-    def stop(self) -> None:
-        self.process.stop()
 
 
 @atexit.register
