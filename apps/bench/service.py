@@ -44,6 +44,21 @@ class LoadResult:
     def images_per_s(self) -> float:
         return self.completed / self.seconds
 
+    @classmethod
+    def pooled(cls, rounds: list[LoadResult]) -> LoadResult:
+        """Several rounds at one concurrency as one result (CPU per request weighted by requests)."""
+        requests = [r.completed + r.errors or 1 for r in rounds]
+        total = sum(requests)
+        return cls(
+            concurrency=rounds[0].concurrency,
+            completed=sum(r.completed for r in rounds),
+            errors=sum(r.errors for r in rounds),
+            seconds=sum(r.seconds for r in rounds),
+            latencies_s=tuple(x for r in rounds for x in r.latencies_s),
+            client_cpu_ms=sum(r.client_cpu_ms * n for r, n in zip(rounds, requests, strict=True)) / total,
+            server_cpu_ms=sum(r.server_cpu_ms * n for r, n in zip(rounds, requests, strict=True)) / total,
+        )
+
     def percentile_ms(self, q: float) -> float:
         ordered = sorted(self.latencies_s)
         if not ordered:

@@ -37,6 +37,9 @@ def prediction_key(model_name: str, model_version: str, image_sha256: str) -> st
 
 
 class PredictionCache(Protocol):
+    # True when get/set wait on the network (callers run them off the event loop).
+    blocking: bool
+
     def get(self, key: str) -> Any | None: ...
 
     def set(self, key: str, value: Any) -> None: ...
@@ -44,6 +47,8 @@ class PredictionCache(Protocol):
 
 class InProcessLRUCache:
     """At most ``max_entries`` entries; each expires ``ttl_s`` after it was set. Thread-safe."""
+
+    blocking = False
 
     def __init__(
         self,
@@ -85,6 +90,8 @@ class InProcessLRUCache:
 
 class RedisPredictionCache:
     """Entries in Redis with ``SET ... EX ttl``; the in-process ``fallback`` while Redis is down."""
+
+    blocking = True
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(16, ge=1, le=256, validation_alias="FLORAI_MAX_BATCH_SIZE")
     max_queue: int = Field(256, ge=1, validation_alias="FLORAI_MAX_QUEUE")
     decode_threads: int | None = Field(None, ge=1, le=64, validation_alias="FLORAI_DECODE_THREADS")
+    # "process": each model's forward runs in a child process with its own GIL (the server's
+    # Python work cannot stall it); "thread": in the server process (one process in all).
+    inference_worker: Literal["process", "thread"] = Field(
+        "process", validation_alias="FLORAI_INFERENCE_WORKER"
+    )
     drain_timeout_s: float = Field(20.0, gt=0, validation_alias="FLORAI_DRAIN_TIMEOUT_S")
     queue_full_retry_after_s: int = Field(1, ge=1, validation_alias="FLORAI_QUEUE_FULL_RETRY_AFTER_S")
     cache_size: int = Field(4096, ge=1, validation_alias="FLORAI_CACHE_SIZE")

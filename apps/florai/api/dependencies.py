@@ -40,7 +40,9 @@ async def authenticated(
     token = credentials.credentials if credentials else None
     if not api_key and not token:
         raise unauthorized(MISSING_CREDENTIALS)
-    principal = await run_in_threadpool(runtime.authenticator.authenticate, api_key, token)
+    principal = runtime.authenticator.known_key(api_key) or await run_in_threadpool(
+        runtime.authenticator.authenticate, api_key, token
+    )
     if principal is None:
         raise unauthorized(INVALID_CREDENTIALS)
     return principal

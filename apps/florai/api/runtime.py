@@ -28,6 +28,8 @@ class Runtime:
     database: Database
     models: dict[str, Any] = field(default_factory=dict)
     batchers: dict[str, Any] = field(default_factory=dict)
+    # Task -> ProcessPredictor, when forwards run in worker processes.
+    workers: dict[str, Any] = field(default_factory=dict)
     model_errors: dict[str, str] = field(default_factory=dict)
     label_names: dict[str, dict[str, str]] = field(default_factory=dict)
     cache: Any = None
@@ -35,10 +37,12 @@ class Runtime:
     authenticator: Any = None
     consent: Any = None
     image_store: Any = None
+    retention: Any = None  # florai.api.retention.RetentionWriter, with consent and the image store
 
     # --- models -------------------------------------------------------------------------
     async def load_models(self, device: str | None) -> None:
         from florai.inference.batcher import Batcher
+        from florai.inference.worker import WorkerError, start_predictor
         from florai.models.errors import ModelLoadError
         from florai.models.loader import load_model
 
@@ -52,8 +56,18 @@ class Runtime:
                 log.error("model load failed", extra={"task": task, "uri": uri, "error": str(exc)})
                 continue
             manifest = model.manifest
+            predictor = model
+            if self.settings.inference_worker == "process":
+                try:
+                    predictor = await asyncio.to_thread(start_predictor, model, self.settings.max_batch_size)
+                except WorkerError as exc:
+                    MODEL_LOADED.labels(model=manifest.name).set(0)
+                    self.model_errors[task] = str(exc)
+                    log.error("inference worker failed", extra={"task": task, "error": str(exc)})
+                    continue
+                self.workers[task] = predictor
             batcher = Batcher(
-                model, max_batch_size=self.settings.max_batch_size, max_queue=self.settings.max_queue
+                predictor, max_batch_size=self.settings.max_batch_size, max_queue=self.settings.max_queue
             )
             await batcher.start()
             self.models[task] = model
@@ -70,6 +84,7 @@ class Runtime:
     async def drain(self, timeout: float) -> None:
         """Finish queued inference (bounded by ``timeout``), then stop the decode pool."""
         await asyncio.gather(*(b.drain(timeout) for b in self.batchers.values()), return_exceptions=True)
+        await asyncio.gather(*(asyncio.to_thread(w.close) for w in self.workers.values()))
         for model in self.models.values():
             MODEL_LOADED.labels(model=model.manifest.name).set(0)
         self.decode_pool.shutdown(wait=False, cancel_futures=True)
@@ -88,12 +103,21 @@ class Runtime:
         return checks
 
     # --- prediction cache ---------------------------------------------------------------
+    # An in-process cache is a dictionary under a lock: called on the loop, no thread hop.
     async def cache_get(self, key: str) -> Any | None:
-        return await asyncio.to_thread(self.cache.get, key) if self.cache is not None else None
+        if self.cache is None:
+            return None
+        if getattr(self.cache, "blocking", True):
+            return await asyncio.to_thread(self.cache.get, key)
+        return self.cache.get(key)
 
     async def cache_set(self, key: str, value: Any) -> None:
-        if self.cache is not None:
+        if self.cache is None:
+            return
+        if getattr(self.cache, "blocking", True):
             await asyncio.to_thread(self.cache.set, key, value)
+        else:
+            self.cache.set(key, value)
 
 
 def label_names(catalogue: Catalogue, task: str) -> dict[str, str]:

@@ -8,7 +8,8 @@ they raise ``florai.storage.DatabaseUnavailable`` when the database is down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import exc, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -213,6 +214,14 @@ class ConsentService:
             by_task=by_task,
         )
 
+    def get_many(self, user_ids: Iterable[str]) -> dict[str, ConsentSettings]:
+        """Settings of several users in one query (defaults for those who never set any)."""
+        ids = sorted(set(user_ids))
+        with self.db.session() as session:
+            rows = session.scalars(select(ConsentSetting).where(ConsentSetting.user_id.in_(ids)))
+            found = {row.user_id: row for row in rows}
+            return {user_id: _settings(user_id, found.get(user_id)) for user_id in ids}
+
     def record_image(
         self,
         user_id: str,
@@ -223,19 +232,44 @@ class ConsentService:
         used_for_training: bool = False,
     ) -> int:
         """Record one image the user sent (kept or discarded); returns the record id."""
-        if kept != (storage_uri is not None):
-            raise ValueError("a kept image needs its storage_uri; a discarded one has none")
+        use = ImageUse(user_id, task, sha256, kept, storage_uri, used_for_training)
+        return self.record_images([use])[0]
+
+    def record_images(self, uses: Sequence[ImageUse]) -> list[int]:
+        """Record many images in ONE transaction (one commit: group commit under load); ids in order."""
+        for use in uses:
+            if use.kept != (use.storage_uri is not None):
+                raise ValueError("a kept image needs its storage_uri; a discarded one has none")
+        if not uses:
+            return []
+        now = self.clock()
         with self.db.session() as session:
-            ensure_user(session, user_id)
-            record = ImageRecord(
-                user_id=user_id,
-                task=task,
-                sha256=sha256,
-                kept=kept,
-                used_for_training=kept and used_for_training,
-                storage_uri=storage_uri,
-                created_at=self.clock(),
-            )
-            session.add(record)
+            for user_id in sorted({use.user_id for use in uses}):
+                ensure_user(session, user_id)
+            records = [
+                ImageRecord(
+                    user_id=use.user_id,
+                    task=use.task,
+                    sha256=use.sha256,
+                    kept=use.kept,
+                    used_for_training=use.kept and use.used_for_training,
+                    storage_uri=use.storage_uri,
+                    created_at=now,
+                )
+                for use in uses
+            ]
+            session.add_all(records)
             session.flush()
-            return record.id
+            return [record.id for record in records]
+
+
+@dataclass(frozen=True)
+class ImageUse:
+    """One image a user sent, as recorded: kept (with its storage URI) or discarded."""
+
+    user_id: str
+    task: str
+    sha256: str
+    kept: bool
+    storage_uri: str | None = None
+    used_for_training: bool = False

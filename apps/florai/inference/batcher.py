@@ -21,6 +21,7 @@ import torch
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from florai.inference.runtime import ForwardThreads
 from florai.inference.runtime import torch_threads as configured_torch_threads
 from florai.metrics import (
     INFERENCE_BATCH_SIZE,
@@ -79,9 +80,12 @@ class Batcher:
         self._worker: asyncio.Task[None] | None = None
         self._in_flight: list[_Pending] = []
         self._executor: ThreadPoolExecutor | None = None
-        # Intra-op threads for batches of 2+ (set in the forward thread; OpenMP settings are per thread).
-        self._batch_threads = configured_torch_threads()
-        self._forward_threads = 0
+        # Intra-op threads, set in the forward thread; a worker process sets its own.
+        self._threads = (
+            None
+            if getattr(model, "runs_in_subprocess", False)
+            else ForwardThreads(configured_torch_threads(), str(getattr(model, "device", "cpu")))
+        )
 
     @property
     def queue_depth(self) -> int:
@@ -157,16 +161,10 @@ class Batcher:
 
     def _forward(self, tensors: list[torch.Tensor]) -> tuple[torch.Tensor, float]:
         started = time.perf_counter()
-        self._use_threads(1 if len(tensors) == 1 else self._batch_threads)
+        if self._threads is not None:
+            self._threads.apply(len(tensors))
         probabilities = self.model.predict(torch.stack(tensors))
         return probabilities, time.perf_counter() - started
-
-    def _use_threads(self, threads: int) -> None:
-        """A lone image runs on one CPU thread: waking a second OpenMP thread after an idle gap costs
-        more than it saves (measured: p50 12.9 ms vs 19.8 ms per forward here); batches use them all."""
-        if threads != self._forward_threads and getattr(self.model, "device", "cpu") == "cpu":
-            torch.set_num_threads(threads)
-            self._forward_threads = threads
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

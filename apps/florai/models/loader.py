@@ -31,6 +31,8 @@ class LoadedModel:
     manifest: ModelManifest
     device: str
     module: Any
+    # The verified local folder it was loaded from (an s3:// model's cached copy).
+    folder: Path | None = None
 
     def predict(self, batch: torch.Tensor) -> torch.Tensor:
         """Softmax probabilities [N, C] (float32, on the CPU) for a preprocessed batch [N, 3, H, W]."""
@@ -130,7 +132,7 @@ def _load_folder(folder: Path, device: str, source: str) -> LoadedModel:
     except ModelLoadError as exc:
         exc.model_name = manifest.name
         raise
-    return LoadedModel(manifest=manifest, device=device, module=module)
+    return LoadedModel(manifest=manifest, device=device, module=module, folder=folder)
 
 
 def load_model(uri: str, device: str | None = None) -> LoadedModel:

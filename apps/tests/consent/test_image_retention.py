@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,13 +10,18 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
-from sqlalchemy import text
+from sqlalchemy import event, text
+
+import florai.api.retention as retention_api
+from florai.api.retention import RetentionWriter
 
 from florai.consent import (
     ConsentService,
     LocalImageStore,
     S3ImageStore,
+    SentImage,
     open_image_store,
+    retain_all,
     retain_if_consented,
 )
 from florai.consent.image_store import user_segment
@@ -121,3 +127,84 @@ def test_s3_store_writes_with_sse_kms():
 
 def test_local_path_opens_a_local_store(tmp_path):
     assert isinstance(open_image_store(str(tmp_path)), LocalImageStore)
+
+
+def _sent(user: str, n: int, task: str = "identify") -> SentImage:
+    data = IMAGE + bytes([n])
+    return SentImage(user, task, hashlib.sha256(data).hexdigest(), data, "png")
+
+
+def test_retain_all_decides_per_user_in_one_commit(consent, tmp_path):
+    store = LocalImageStore(tmp_path / "images")
+    consent.update("alice", "alice", {"store_images": True})
+    consent.update("carol", "carol", {"store_images": True, "allow_training": True})
+    images = [_sent("alice", 0), _sent("bob", 1), _sent("carol", 2), _sent("bob", 3), _sent("alice", 4)]
+    commits = []
+
+    def on_commit(connection):
+        commits.append(connection)
+
+    event.listen(consent.db.engine, "commit", on_commit)
+    try:
+        results = retain_all(consent, store, images)
+    finally:
+        event.remove(consent.db.engine, "commit", on_commit)
+    # One read of the settings and one write of all five records: two transactions, not ten.
+    assert len(commits) == 2
+    assert [r.kept for r in results] == [True, False, True, False, True]
+    assert len({r.record_id for r in results}) == 5
+    for image, result in zip(images, results, strict=True):
+        assert (store.get(result.storage_uri) == image.data) if result.kept else result.storage_uri is None
+    assert (consent.usage("alice").kept, consent.usage("bob").discarded) == (2, 2)
+    assert consent.usage("carol").used_for_training == 1 and consent.usage("alice").used_for_training == 0
+
+
+def test_retain_all_failure_removes_every_stored_image(consent, tmp_path):
+    store = LocalImageStore(tmp_path / "images")
+    consent.update("alice", "alice", {"store_images": True})
+    with consent.db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE image_records"))
+    with pytest.raises(DatabaseUnavailable):
+        retain_all(consent, store, [_sent("alice", 0), _sent("alice", 1)])
+    assert list((tmp_path / "images" / "alice").iterdir()) == []
+
+
+def test_writer_groups_what_arrives_during_a_write(consent, tmp_path, monkeypatch):
+    store = LocalImageStore(tmp_path / "images")
+    consent.update("alice", "alice", {"store_images": True})
+    groups: list[int] = []
+
+    def counting(consent_, store_, images):
+        groups.append(len(images))
+        return retain_all(consent_, store_, images)
+
+    monkeypatch.setattr(retention_api, "retain_all", counting)
+    writer = RetentionWriter(consent, store)
+    images = [_sent("alice" if n % 2 else "bob", n) for n in range(40)]
+
+    async def send_all():
+        return await asyncio.gather(*(writer.submit(image) for image in images))
+
+    results = asyncio.run(send_all())
+    # Submitted together: written in fewer transactions than images, none twice, none lost.
+    assert sum(groups) == 40 and len(groups) < 40
+    assert [r.kept for r in results] == [n % 2 == 1 for n in range(40)]
+    assert (consent.usage("alice").kept, consent.usage("bob").discarded) == (20, 20)
+
+
+def test_writer_failure_fails_each_image_of_the_group_and_recovers(consent, tmp_path):
+    store = LocalImageStore(tmp_path / "images")
+    writer = RetentionWriter(consent, store)
+    consent.db.engine.dispose()
+    with consent.db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE image_records RENAME TO image_records_away"))
+
+    async def send(images):
+        return await asyncio.gather(*(writer.submit(i) for i in images), return_exceptions=True)
+
+    failed = asyncio.run(send([_sent("bob", n) for n in range(3)]))
+    assert all(isinstance(outcome, DatabaseUnavailable) for outcome in failed)
+    with consent.db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE image_records_away RENAME TO image_records"))
+    assert [r.kept for r in asyncio.run(send([_sent("bob", 9)]))] == [False]
+    assert consent.usage("bob").discarded == 1

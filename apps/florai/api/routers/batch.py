@@ -10,7 +10,7 @@ from florai.api.dependencies import CallerDep, RuntimeDep
 from florai.api.errors import ApiError
 from florai.api.openapi_bodies import batch_upload_body
 from florai.api.prediction import predict
-from florai.api.retention import retain_or_discard
+from florai.api.retention import retain_or_discard_all
 from florai.api.routers.inference_route import ERROR_RESPONSES, TopK
 from florai.api.schemas import BatchResponse, BatchResult, ItemError
 from florai.api.uploads import ImageUpload, read_batch_upload
@@ -42,9 +42,12 @@ async def batch(
             return BatchResult(
                 index=index, error=ItemError(status=exc.status_code, code=exc.code, detail=str(exc.detail))
             )
-        background.add_task(retain_or_discard, runtime, principal, task, upload, outcome.digest)
+        sent.append((upload, outcome.digest))
         return BatchResult(index=index, result=outcome.response)
 
+    sent: list[tuple[ImageUpload, str]] = []
     # All items are submitted at once so the batcher can run them as one forward pass.
     results = await asyncio.gather(*(one(i, u) for i, u in enumerate(uploads)))
+    # After the response, all of them together: one group for the retention writer.
+    background.add_task(retain_or_discard_all, runtime, principal, task, sent)
     return BatchResponse(task=task, results=list(results))
