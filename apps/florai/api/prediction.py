@@ -83,9 +83,15 @@ async def decode(runtime: Runtime, task: str, data: bytes) -> tuple[Any, torch.T
         raise invalid_image(str(exc)) from None
 
 
-async def score(runtime: Runtime, task: str, tensor: torch.Tensor) -> Scored:
+async def score(runtime: Runtime, task: str, item: torch.Tensor | bytes) -> Scored:
+    """Top classes of one image: a preprocessed tensor, or the upload's bytes for a batcher whose
+    worker process decodes (then its ImageError comes back from there as 415/422)."""
     try:
-        probs = await runtime.batchers[task].submit(tensor)
+        probs = await runtime.batchers[task].submit(item)
+    except UnsupportedImageError as exc:
+        raise unsupported_media(str(exc)) from None
+    except ImageError as exc:
+        raise invalid_image(str(exc)) from None
     except QueueFullError:
         raise unavailable(
             "queue_full",
@@ -120,8 +126,12 @@ async def predict(runtime: Runtime, task: str, upload: ImageUpload, k: int) -> O
         scored, status = Scored.from_json(cached), CacheStatus.hit
     else:
         CACHE_MISSES.labels(model=manifest.name).inc()
-        image, tensor = await decode(runtime, task, upload.data)
-        scored, status = await score(runtime, task, tensor), CacheStatus.miss
+        if runtime.batchers[task].decodes_uploads:  # the worker process decodes: no image here
+            scored = await score(runtime, task, upload.data)
+        else:
+            image, tensor = await decode(runtime, task, upload.data)
+            scored = await score(runtime, task, tensor)
+        status = CacheStatus.miss
         await runtime.cache_set(key, scored.to_json())
     labels = manifest.labels
     names = runtime.label_names[task]

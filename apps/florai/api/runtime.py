@@ -28,7 +28,7 @@ class Runtime:
     database: Database
     models: dict[str, Any] = field(default_factory=dict)
     batchers: dict[str, Any] = field(default_factory=dict)
-    # Task -> ProcessPredictor, when forwards run in worker processes.
+    # Task -> InferenceWorker, when decode + forward run in worker processes.
     workers: dict[str, Any] = field(default_factory=dict)
     model_errors: dict[str, str] = field(default_factory=dict)
     label_names: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -42,7 +42,7 @@ class Runtime:
     # --- models -------------------------------------------------------------------------
     async def load_models(self, device: str | None) -> None:
         from florai.inference.batcher import Batcher
-        from florai.inference.worker import WorkerError, start_predictor
+        from florai.inference.worker import WorkerError, start_worker
         from florai.models.errors import ModelLoadError
         from florai.models.loader import load_model
 
@@ -59,7 +59,7 @@ class Runtime:
             predictor = model
             if self.settings.inference_worker == "process":
                 try:
-                    predictor = await asyncio.to_thread(start_predictor, model, self.settings.max_batch_size)
+                    predictor = await asyncio.to_thread(start_worker, model)
                 except WorkerError as exc:
                     MODEL_LOADED.labels(model=manifest.name).set(0)
                     self.model_errors[task] = str(exc)

@@ -56,14 +56,20 @@ class Predictor(Protocol):
 
 @dataclass
 class _Pending:
-    tensor: torch.Tensor
+    item: Any  # a preprocessed tensor [3, H, W], or the upload's bytes for a worker that decodes
     future: asyncio.Future[torch.Tensor]
     enqueued: float
     trace_context: otel_context.Context
 
 
 class Batcher:
-    """Batches ``submit``ted image tensors [3, H, W] into forward passes of ``model.predict``."""
+    """Batches ``submit``ted images into forward passes.
+
+    With an in-process model, items are preprocessed tensors [3, H, W] and ``model.predict`` runs
+    in the batcher's forward thread. With a worker that decodes (``decodes_uploads``: a
+    florai.inference.worker.InferenceWorker), items are the uploads' bytes and the worker's
+    ``run_batch`` is awaited on the loop; an image it cannot decode fails alone with its ImageError.
+    """
 
     def __init__(self, model: Predictor, max_batch_size: int, max_queue: int) -> None:
         if max_batch_size < 1 or max_queue < 1:
@@ -80,10 +86,11 @@ class Batcher:
         self._worker: asyncio.Task[None] | None = None
         self._in_flight: list[_Pending] = []
         self._executor: ThreadPoolExecutor | None = None
+        self.decodes_uploads = bool(getattr(model, "decodes_uploads", False))
         # Intra-op threads, set in the forward thread; a worker process sets its own.
         self._threads = (
             None
-            if getattr(model, "runs_in_subprocess", False)
+            if self.decodes_uploads
             else ForwardThreads(configured_torch_threads(), str(getattr(model, "device", "cpu")))
         )
 
@@ -105,18 +112,26 @@ class Batcher:
         INFERENCE_QUEUE_CAPACITY.labels(model=self.name).set(self.max_queue)
         INFERENCE_QUEUE_DEPTH.labels(model=self.name).set(0)
 
-    async def submit(self, tensor: torch.Tensor) -> torch.Tensor:
-        """Queue one preprocessed image; returns its class probabilities [C]."""
+    async def submit(self, item: torch.Tensor | bytes) -> torch.Tensor:
+        """Queue one image (a preprocessed tensor, or the upload's bytes when the model
+        ``decodes_uploads``); returns its class probabilities [C]."""
         if self._closing or not self.running:
             raise BatcherClosedError(f"model {self.name} is not accepting work (draining or stopped)")
-        if self._input_shape is not None and tuple(tensor.shape) != self._input_shape:
+        if self.decodes_uploads != isinstance(item, bytes):
+            wanted = "the upload's bytes" if self.decodes_uploads else "a preprocessed tensor"
+            raise TypeError(f"model {self.name} takes {wanted}, got {type(item).__name__}")
+        if (
+            not self.decodes_uploads
+            and self._input_shape is not None
+            and tuple(item.shape) != self._input_shape
+        ):
             raise ValueError(
-                f"expected an image tensor of shape {self._input_shape}, got {tuple(tensor.shape)}"
+                f"expected an image tensor of shape {self._input_shape}, got {tuple(item.shape)}"
             )
         if len(self._queue) >= self.max_queue:
             raise QueueFullError(f"inference queue for {self.name} is full ({self.max_queue} waiting)")
         future: asyncio.Future[torch.Tensor] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(tensor, future, time.perf_counter(), otel_context.get_current()))
+        self._queue.append(_Pending(item, future, time.perf_counter(), otel_context.get_current()))
         INFERENCE_QUEUE_DEPTH.labels(model=self.name).set(len(self._queue))
         self._wakeup.set()
         return await future
@@ -191,9 +206,15 @@ class Batcher:
             )
             span.end(end_time=started_ns)
         try:
-            probabilities, duration = await loop.run_in_executor(
-                self._executor, self._forward, [p.tensor for p in batch]
-            )
+            if self.decodes_uploads:
+                outcome = await self.model.run_batch([p.item for p in batch])
+                results, duration = outcome.results, outcome.forward_s
+                self._decode_spans(batch, started_ns, outcome.decode_s)
+            else:
+                probabilities, duration = await loop.run_in_executor(
+                    self._executor, self._forward, [p.item for p in batch]
+                )
+                results = list(probabilities)
         except Exception as exc:  # fail this batch only; the worker lives on
             log.exception("forward pass failed for a batch of %d on model %s", len(batch), self.name)
             self._record_spans(batch, started_ns, error=exc)
@@ -203,14 +224,28 @@ class Batcher:
                         InferenceError(f"inference failed on model {self.name}: {exc}")
                     )
             return
-        INFERENCE_DURATION.labels(model=self.name).observe(duration)
-        INFERENCE_BATCH_SIZE.labels(model=self.name).observe(len(batch))
+        forwarded = sum(1 for r in results if isinstance(r, torch.Tensor))
+        if forwarded:
+            INFERENCE_DURATION.labels(model=self.name).observe(duration)
+            INFERENCE_BATCH_SIZE.labels(model=self.name).observe(forwarded)
         self._record_spans(batch, started_ns)
         confidence = PREDICTION_CONFIDENCE.labels(model=self.name)
-        for pending, row in zip(batch, probabilities, strict=True):
-            confidence.observe(float(row.max()))
+        for pending, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                if not pending.future.done():
+                    pending.future.set_exception(result)
+                continue
+            confidence.observe(float(result.max()))
             if not pending.future.done():
-                pending.future.set_result(row)
+                pending.future.set_result(result)
+
+    def _decode_spans(self, batch: list[_Pending], started_ns: int, decode_s: list[float]) -> None:
+        """One ``decode`` span per request, from the worker's timings (it decodes them in order)."""
+        at = started_ns
+        for pending, seconds in zip(batch, decode_s, strict=True):
+            end = at + int(seconds * 1e9)
+            tracer.start_span("decode", context=pending.trace_context, start_time=at).end(end_time=end)
+            at = end
 
     def _record_spans(self, batch: list[_Pending], started_ns: int, error: Exception | None = None) -> None:
         """One ``inference`` span per request, under the request's own trace, covering its batch."""

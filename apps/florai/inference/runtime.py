@@ -85,20 +85,18 @@ def select_device(requested: str | None = None) -> str:
 class ForwardThreads:
     """Intra-op threads per forward pass, set in the thread that runs it (OpenMP settings are per thread).
 
-    ``lone_threads`` is for a batch of one. In the server process a lone image runs best on one
-    thread: waking a second OpenMP thread that then waits for the GIL costs more than it saves
-    (measured: p50 12.9 ms vs 19.8 ms per forward). A worker process has no such contention and
-    uses all its threads.
+    A lone image runs on one thread: waking a second OpenMP thread after an idle gap (or, in a
+    worker process, from its passive sleep) costs more than it saves (measured in the server
+    process: p50 12.9 ms vs 19.8 ms per forward), and it leaves a CPU to the HTTP side.
     """
 
-    def __init__(self, batch_threads: int, device: str, lone_threads: int = 1) -> None:
+    def __init__(self, batch_threads: int, device: str) -> None:
         self.batch_threads = batch_threads
-        self.lone_threads = min(lone_threads, batch_threads)
         self.device = device
         self._current = 0
 
     def apply(self, batch_size: int) -> None:
-        threads = self.lone_threads if batch_size == 1 else self.batch_threads
+        threads = 1 if batch_size == 1 else self.batch_threads
         if threads != self._current and self.device == "cpu":
             torch.set_num_threads(threads)
             self._current = threads

@@ -20,7 +20,7 @@ API = contract.API_PREFIX
 
 
 class SlowModel:
-    """Wraps a loaded model so each forward pass takes a while (fills the batcher queue)."""
+    """Wraps a loaded model or worker so each forward pass takes a while (fills the batcher queue)."""
 
     def __init__(self, model, delay_s: float):
         self._model, self._delay_s = model, delay_s
@@ -29,6 +29,10 @@ class SlowModel:
     def predict(self, batch):
         time.sleep(self._delay_s)
         return self._model.predict(batch)
+
+    async def run_batch(self, uploads):
+        await asyncio.sleep(self._delay_s)
+        return await self._model.run_batch(uploads)
 
 
 def test_queue_full_sheds_with_503_and_retry_after(make_settings, dev_headers, make_png):
@@ -71,11 +75,18 @@ class FlakyModel:
         self._model, self.failures = model, 0
         self.manifest, self.device = model.manifest, model.device
 
-    def predict(self, batch):
+    def _fail_once(self):
         if self.failures == 0:
             self.failures += 1
             raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    def predict(self, batch):
+        self._fail_once()
         return self._model.predict(batch)
+
+    async def run_batch(self, uploads):
+        self._fail_once()
+        return await self._model.run_batch(uploads)
 
 
 def test_failed_forward_is_503_and_the_worker_keeps_serving(make_settings, dev_headers, make_png):

@@ -1,8 +1,10 @@
-"""ProcessPredictor: the forward pass in a child process, equal to the in-process one, and robust to
-the child dying, failing to start, or being left behind by its server."""
+"""InferenceWorker: decode + preprocess + forward in a child process, equal to the in-process path,
+per-image decode errors, and robust to the child dying, failing to start, or being left behind."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import shutil
 import signal
@@ -12,12 +14,18 @@ from pathlib import Path
 
 import pytest
 import torch
+import uvloop
+from PIL import Image
 
 from florai.contract import TASK_IDENTIFY
-from florai.inference.worker import ProcessPredictor, WorkerError
+from florai.inference.images import (
+    CorruptImageError,
+    DecompressionBombError,
+    UnsupportedImageError,
+    decode_for_model,
+)
+from florai.inference.worker import InferenceWorker, WorkerError
 from florai.models.loader import LoadedModel, load_model
-
-MAX_BATCH = 4
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +34,26 @@ def model(reference_models: dict[str, Path]) -> LoadedModel:
 
 
 @pytest.fixture(scope="module")
-def predictor(model: LoadedModel) -> Iterator[ProcessPredictor]:
-    worker = ProcessPredictor(model, MAX_BATCH)
-    worker.start()
-    yield worker
-    worker.close()
+def worker(model: LoadedModel) -> Iterator[InferenceWorker]:
+    w = InferenceWorker(model)
+    w.start()
+    yield w
+    w.close()
 
 
-def images(n: int, model: LoadedModel, seed: int = 0) -> torch.Tensor:
-    return torch.randn(n, 3, *model.manifest.input_size, generator=torch.Generator().manual_seed(seed))
+def jpeg(seed: int, size: tuple[int, int] = (320, 240)) -> bytes:
+    pixels = torch.randint(0, 256, (size[1], size[0], 3), generator=torch.Generator().manual_seed(seed))
+    out = io.BytesIO()
+    Image.fromarray(pixels.to(torch.uint8).numpy()).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def in_process(model: LoadedModel, uploads: list[bytes]) -> torch.Tensor:
+    return model.predict(torch.stack([decode_for_model(data, model.manifest)[1] for data in uploads]))
+
+
+def run(w: InferenceWorker, uploads: list[bytes]):  # noqa: ANN201
+    return asyncio.run(w.run_batch(uploads))
 
 
 def wait_until(condition, timeout: float = 20.0) -> bool:  # noqa: ANN001
@@ -46,51 +65,67 @@ def wait_until(condition, timeout: float = 20.0) -> bool:  # noqa: ANN001
     return False
 
 
-def test_child_predicts_what_the_server_process_would(
-    model: LoadedModel, predictor: ProcessPredictor
+def test_child_predicts_what_the_server_process_would(model: LoadedModel, worker: InferenceWorker) -> None:
+    assert worker.alive and worker.pid != os.getpid()
+    for n in (1, 3, 8):
+        uploads = [jpeg(seed) for seed in range(n)]
+        outcome = run(worker, uploads)
+        assert outcome.forwarded == n and len(outcome.decode_s) == n and outcome.forward_s > 0
+        assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
+
+
+def test_an_undecodable_image_fails_alone_with_its_own_error(
+    model: LoadedModel, worker: InferenceWorker
 ) -> None:
-    assert predictor.alive and predictor.pid != os.getpid()
-    for n in (1, 3, MAX_BATCH):
-        batch = images(n, model, seed=n)
-        assert torch.allclose(predictor.predict(batch), model.predict(batch), atol=1e-5)
-    # The answer is a copy: the next batch does not overwrite it through the shared buffer.
-    first = predictor.predict(images(1, model, seed=10))
-    snapshot = first.clone()
-    predictor.predict(images(1, model, seed=11))
-    assert torch.equal(first, snapshot)
+    bmp = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(bmp, "BMP")
+    bomb = io.BytesIO()
+    Image.new("1", (10_000, 5_000)).save(bomb, "PNG")
+    good = [jpeg(1), jpeg(2)]
+    uploads = [good[0], b"not an image", bmp.getvalue(), jpeg(3)[:400], bomb.getvalue(), good[1]]
+    outcome = run(worker, uploads)
+    kinds = [type(r) for r in outcome.results]
+    assert kinds == [
+        torch.Tensor,
+        CorruptImageError,
+        UnsupportedImageError,
+        CorruptImageError,
+        DecompressionBombError,
+        torch.Tensor,
+    ]
+    assert "BMP images are not accepted" in str(outcome.results[2])
+    assert outcome.forwarded == 2
+    expected = in_process(model, good)
+    assert torch.allclose(outcome.results[0], expected[0], atol=1e-5)
+    assert torch.allclose(outcome.results[5], expected[1], atol=1e-5)
+    # Nothing decodable: no forward pass at all, and the worker carries on.
+    assert run(worker, [b"junk"]).forwarded == 0
+    assert run(worker, [jpeg(4)]).forwarded == 1
 
 
-def test_batch_larger_than_the_shared_buffer_is_refused(
-    model: LoadedModel, predictor: ProcessPredictor
-) -> None:
-    with pytest.raises(ValueError, match=f"larger than the worker's {MAX_BATCH}"):
-        predictor.predict(images(MAX_BATCH + 1, model))
-
-
-def test_a_killed_child_fails_its_batch_only_and_is_replaced(model: LoadedModel) -> None:
-    worker = ProcessPredictor(model, MAX_BATCH)
-    worker.start()
+def test_a_killed_child_is_replaced_by_the_next_batch(model: LoadedModel) -> None:
+    w = InferenceWorker(model)
+    w.start()
     try:
-        first_pid = worker.pid
+        first_pid = w.pid
         os.kill(first_pid, signal.SIGKILL)
-        assert wait_until(lambda: not worker.alive)
-        batch = images(2, model, seed=3)
-        # The next batch starts a new child and is answered.
-        assert torch.allclose(worker.predict(batch), model.predict(batch), atol=1e-5)
-        assert worker.alive and worker.pid != first_pid
+        assert wait_until(lambda: not w.alive)
+        uploads = [jpeg(5), jpeg(6)]
+        outcome = run(w, uploads)
+        assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
+        assert w.alive and w.pid != first_pid
     finally:
-        worker.close()
-    assert not worker.alive
+        w.close()
+    assert not w.alive
 
 
-def test_child_dying_mid_batch_raises_worker_error(
+def test_child_dying_mid_batch_fails_that_batch_with_worker_error(
     model: LoadedModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    worker = ProcessPredictor(model, MAX_BATCH)
-    worker.start()
+    w = InferenceWorker(model)
+    w.start()
     try:
-        pid = worker.pid
-        conn = worker._conn
+        conn, pid = w._conn, w.pid
         real_send = conn.send
 
         def send_then_kill(message: object) -> None:
@@ -99,27 +134,49 @@ def test_child_dying_mid_batch_raises_worker_error(
 
         monkeypatch.setattr(conn, "send", send_then_kill)
         with pytest.raises(WorkerError, match="exited"):
-            worker.predict(images(1, model))
+            run(w, [jpeg(7)])
+        monkeypatch.undo()
+        assert run(w, [jpeg(8)]).forwarded == 1  # a new child took over
     finally:
-        worker.close()
+        w.close()
 
 
-def test_child_ignores_sigterm_and_sigint(model: LoadedModel, predictor: ProcessPredictor) -> None:
-    # The server owns shutdown (drain first); a signal to the process group must not kill the child.
-    os.kill(predictor.pid, signal.SIGTERM)
-    os.kill(predictor.pid, signal.SIGINT)
-    batch = images(1, model, seed=5)
-    assert torch.allclose(predictor.predict(batch), model.predict(batch), atol=1e-5)
+def test_an_abandoned_batch_does_not_answer_the_next_one(model: LoadedModel) -> None:
+    # A batch cancelled while the child works on it (drain timeout): the next batch must get its own
+    # answer, not the late reply to the abandoned one.
+    w = InferenceWorker(model)
+    w.start()
+    try:
+
+        async def abandon_then_run() -> object:
+            task = asyncio.ensure_future(w.run_batch([jpeg(s) for s in range(16)]))
+            await asyncio.sleep(0.01)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return await w.run_batch([jpeg(99)])
+
+        outcome = asyncio.run(abandon_then_run())
+        assert outcome.forwarded == 1 and len(outcome.results) == 1
+        assert torch.allclose(outcome.results[0], in_process(model, [jpeg(99)])[0], atol=1e-5)
+    finally:
+        w.close()
+
+
+def test_child_ignores_sigterm_and_sigint(worker: InferenceWorker) -> None:
+    # The server owns shutdown (drain first): a signal to the process group must not kill the child.
+    os.kill(worker.pid, signal.SIGTERM)
+    os.kill(worker.pid, signal.SIGINT)
+    assert run(worker, [jpeg(9)]).forwarded == 1
 
 
 def test_child_exits_when_its_server_goes_away(model: LoadedModel) -> None:
-    worker = ProcessPredictor(model, MAX_BATCH)
-    worker.start()
-    process = worker._process
-    worker._conn.close()  # what the kernel does when the server process dies
+    w = InferenceWorker(model)
+    w.start()
+    process = w._process
+    w._conn.close()  # what the kernel does when the server process dies
     assert wait_until(lambda: not process.is_alive())
-    worker._conn = None
-    worker.close()
+    w._conn = None
+    w.close()
 
 
 def test_start_failure_names_the_reason(model: LoadedModel, tmp_path: Path) -> None:
@@ -129,7 +186,23 @@ def test_start_failure_names_the_reason(model: LoadedModel, tmp_path: Path) -> N
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
     weights.write_bytes(bytes(data))  # changed after the server verified it
-    worker = ProcessPredictor(loaded, MAX_BATCH)
+    w = InferenceWorker(loaded)
     with pytest.raises(WorkerError, match="failed to start: ModelChecksumError"):
-        worker.start()
-    assert not worker.alive
+        w.start()
+    assert not w.alive
+
+
+def test_batches_larger_than_the_socket_buffer_under_uvloop(
+    model: LoadedModel, worker: InferenceWorker
+) -> None:
+    # uvloop leaves a descriptor it watched non-blocking; the pipe must still carry multi-chunk
+    # messages both ways, batch after batch (this failed with EAGAIN before the fix).
+    uploads = [jpeg(seed, size=(1024, 768)) for seed in range(12)]
+    assert sum(len(u) for u in uploads) > 2**21
+
+    async def twice() -> list:
+        return [await worker.run_batch(uploads[:1]), await worker.run_batch(uploads)]
+
+    small, big = uvloop.run(twice())
+    assert big.forwarded == 12 and small.forwarded == 1
+    assert torch.allclose(torch.stack(big.results), in_process(model, uploads), atol=1e-5)
