@@ -14,7 +14,6 @@ from sqlalchemy import event, text
 
 import florai.api.retention as retention_api
 from florai.api.retention import RetentionWriter
-
 from florai.consent import (
     ConsentService,
     LocalImageStore,
