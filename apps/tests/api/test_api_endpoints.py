@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from florai import contract
 from florai.api.schemas import (
     AuditResponse,
@@ -137,3 +139,25 @@ def test_probes_metrics_and_openapi(client):
     assert upload["application/json"]["schema"]["$ref"].split("/")[-1] in schema["components"]["schemas"]
     assert client.get("/docs").status_code == 200
     assert "florai_http_requests_total" in client.get(contract.METRICS_PATH).text
+
+
+def test_worker_process_and_in_process_modes_answer_alike(serve, dev_headers, make_png):
+    # The default runs decode + forward in a worker process; "thread" keeps them in the server.
+    image, corrupt = make_png((90, 30, 160)), make_png()[:60]
+    answers = {}
+    for mode in ("process", "thread"):
+        with serve(services=("identify",), inference_worker=mode) as c:
+            assert bool(c.app.state.runtime.workers) == (mode == "process")
+            ok = c.post(f"{API}/identify", files={"file": ("a.png", image, "image/png")}, headers=dev_headers)
+            bad = c.post(
+                f"{API}/identify", files={"file": ("b.png", corrupt, "image/png")}, headers=dev_headers
+            )
+            assert ok.status_code == 200, ok.text
+            assert bad.status_code == 422 and bad.json()["code"] == "invalid_image"
+            answers[mode] = (ok.json()["predictions"], bad.json()["detail"])
+    (process_top, process_error), (thread_top, thread_error) = answers["process"], answers["thread"]
+    assert [p["id"] for p in process_top] == [p["id"] for p in thread_top]
+    assert [p["confidence"] for p in process_top] == pytest.approx(
+        [p["confidence"] for p in thread_top], abs=1e-5
+    )
+    assert process_error == thread_error

@@ -16,6 +16,8 @@ from prometheus_client import REGISTRY
 
 from florai.contract import TASK_IDENTIFY
 from florai.inference.batcher import Batcher, BatcherClosedError, InferenceError, QueueFullError
+from florai.inference.images import CorruptImageError
+from florai.inference.worker import BatchOutcome
 from florai.models.loader import load_model
 from florai.models.manifest import IMAGENET_MEAN, IMAGENET_STD, ModelManifest
 
@@ -251,5 +253,56 @@ def test_submit_before_start_is_refused() -> None:
     async def scenario() -> None:
         with pytest.raises(BatcherClosedError):
             await Batcher(RecordingModel(manifest("unstarted")), 4, 4).submit(image(0.1))
+
+    asyncio.run(scenario())
+
+
+@dataclass
+class DecodingWorker:
+    """A worker that decodes uploads itself (as InferenceWorker does): b"bad..." fails to decode;
+    otherwise the first byte / 255 is the probability of class 1."""
+
+    manifest: ModelManifest
+    decodes_uploads: bool = True
+    batches: list[int] = field(default_factory=list)
+
+    async def run_batch(self, uploads: list[bytes]) -> BatchOutcome:
+        self.batches.append(len(uploads))
+        await asyncio.sleep(0.01)
+        results: list = []
+        for data in uploads:
+            if data.startswith(b"bad"):
+                results.append(CorruptImageError(f"cannot decode {data!r}"))
+            else:
+                p = data[0] / 255
+                results.append(torch.tensor([1 - p, p]))
+        return BatchOutcome(results, [0.001] * len(uploads), 0.005)
+
+
+def test_a_decoding_worker_gets_bytes_and_fails_only_the_bad_image() -> None:
+    async def scenario() -> None:
+        worker = DecodingWorker(manifest("decoding"))
+        batcher = Batcher(worker, max_batch_size=8, max_queue=16)
+        await batcher.start()
+        with pytest.raises(TypeError, match="takes the upload's bytes"):
+            await batcher.submit(image(0.5))
+        uploads = [bytes([n * 20]) for n in range(6)] + [b"bad one"]
+        outcomes = await asyncio.gather(*(batcher.submit(u) for u in uploads), return_exceptions=True)
+        assert isinstance(outcomes[-1], CorruptImageError) and "bad one" in str(outcomes[-1])
+        for data, row in zip(uploads[:-1], outcomes[:-1], strict=True):
+            assert float(row[1]) == pytest.approx(data[0] / 255)
+        assert sum(worker.batches) == len(uploads) and len(worker.batches) < len(uploads)
+        assert await batcher.drain(TIMEOUT_S)
+
+    asyncio.run(scenario())
+
+
+def test_an_in_process_model_refuses_bytes() -> None:
+    async def scenario() -> None:
+        batcher = Batcher(RecordingModel(manifest("tensors")), max_batch_size=4, max_queue=4)
+        await batcher.start()
+        with pytest.raises(TypeError, match="takes a preprocessed tensor"):
+            await batcher.submit(b"\xff\xd8\xff")
+        await batcher.drain(TIMEOUT_S)
 
     asyncio.run(scenario())
