@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import contextvars
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,7 +32,6 @@ from florai.api.uploads import ImageUpload
 from florai.cache import prediction_key
 from florai.inference.batcher import InferenceError, QueueFullError
 from florai.inference.images import (
-    DecompressionBombError,
     ImageError,
     UnsupportedImageError,
     decode_for_model,
@@ -73,25 +73,29 @@ def _decode_and_preprocess(data: bytes, manifest: Any) -> tuple[Any, torch.Tenso
         return image, tensor
 
 
-async def decode(runtime: Runtime, task: str, data: bytes) -> tuple[Any, torch.Tensor]:
-    manifest = runtime.models[task].manifest
+@contextlib.contextmanager
+def image_errors_as_http() -> Iterator[None]:
+    """An image the service cannot use, wherever it was decoded: 415 for a refused format, else 422."""
     try:
-        return await in_pool(runtime, _decode_and_preprocess, data, manifest)
+        yield
     except UnsupportedImageError as exc:
         raise unsupported_media(str(exc)) from None
-    except (DecompressionBombError, ImageError) as exc:
+    except ImageError as exc:  # corrupt, truncated, decompression bomb
         raise invalid_image(str(exc)) from None
+
+
+async def decode(runtime: Runtime, task: str, data: bytes) -> tuple[Any, torch.Tensor]:
+    manifest = runtime.models[task].manifest
+    with image_errors_as_http():
+        return await in_pool(runtime, _decode_and_preprocess, data, manifest)
 
 
 async def score(runtime: Runtime, task: str, item: torch.Tensor | bytes) -> Scored:
     """Top classes of one image: a preprocessed tensor, or the upload's bytes for a batcher whose
     worker process decodes (then its ImageError comes back from there as 415/422)."""
     try:
-        probs = await runtime.batchers[task].submit(item)
-    except UnsupportedImageError as exc:
-        raise unsupported_media(str(exc)) from None
-    except ImageError as exc:
-        raise invalid_image(str(exc)) from None
+        with image_errors_as_http():
+            probs = await runtime.batchers[task].submit(item)
     except QueueFullError:
         raise unavailable(
             "queue_full",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from florai.catalogue import Catalogue
 from florai.metrics import MODEL_INFO, MODEL_LOADED
@@ -18,6 +19,7 @@ from florai.settings import Settings
 from florai.storage import Database
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,7 +84,7 @@ class Runtime:
             )
 
     async def drain(self, timeout: float) -> None:
-        """Finish queued inference (bounded by ``timeout``), then stop the decode pool."""
+        """Finish queued inference (bounded by ``timeout``), then stop the workers and the decode pool."""
         await asyncio.gather(*(b.drain(timeout) for b in self.batchers.values()), return_exceptions=True)
         await asyncio.gather(*(asyncio.to_thread(w.close) for w in self.workers.values()))
         for model in self.models.values():
@@ -103,21 +105,20 @@ class Runtime:
         return checks
 
     # --- prediction cache ---------------------------------------------------------------
-    # An in-process cache is a dictionary under a lock: called on the loop, no thread hop.
     async def cache_get(self, key: str) -> Any | None:
-        if self.cache is None:
-            return None
-        if getattr(self.cache, "blocking", True):
-            return await asyncio.to_thread(self.cache.get, key)
-        return self.cache.get(key)
+        return await off_loop_if_blocking(self.cache, self.cache.get, key) if self.cache is not None else None
 
     async def cache_set(self, key: str, value: Any) -> None:
-        if self.cache is None:
-            return
-        if getattr(self.cache, "blocking", True):
-            await asyncio.to_thread(self.cache.set, key, value)
-        else:
-            self.cache.set(key, value)
+        if self.cache is not None:
+            await off_loop_if_blocking(self.cache, self.cache.set, key, value)
+
+
+async def off_loop_if_blocking(backend: Any, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a thread when ``backend.blocking`` (it waits on the network, e.g. Redis), else
+    on the loop: an in-process backend is a dictionary under a lock, cheaper than the thread hop."""
+    if getattr(backend, "blocking", True):
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
 
 
 def label_names(catalogue: Catalogue, task: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ for (Redis when REDIS_URL is set, in-process otherwise) and adapts call shapes f
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import threading
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 
 from florai.api.errors import ApiError
 from florai.api.retention import RetentionWriter
-from florai.api.runtime import Runtime
+from florai.api.runtime import Runtime, off_loop_if_blocking
 from florai.cache import InProcessLRUCache, RedisPredictionCache
 from florai.consent import ConsentService, open_image_store
 from florai.inference.runtime import available_cpus
@@ -117,9 +116,7 @@ class AsyncRateLimiter:
     limiter: InProcessTokenBucket | FallbackLimiter
 
     async def acquire(self, subject: str) -> RateLimitDecision:
-        if isinstance(self.limiter, InProcessTokenBucket):
-            return self.limiter.hit(subject)  # a lock and arithmetic: no need for a thread
-        return await asyncio.to_thread(self.limiter.hit, subject)
+        return await off_loop_if_blocking(self.limiter, self.limiter.hit, subject)
 
 
 def build_runtime_services(runtime: Runtime) -> None:

@@ -50,6 +50,8 @@ class InProcessTokenBucket:
     key churn gives that key a fresh burst, the price of bounded memory.
     """
 
+    blocking = False  # a lock and arithmetic: callers need no thread
+
     def __init__(
         self,
         rate_per_s: float,

@@ -92,6 +92,8 @@ class RedisTokenBucket:
 class FallbackLimiter:
     """Redis buckets while Redis answers; the in-process buckets while it does not."""
 
+    blocking = True  # waits on Redis: callers run it off the event loop
+
     def __init__(
         self,
         shared: TokenBucketLimiter,
