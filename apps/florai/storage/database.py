@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,6 +85,16 @@ class Database:
         try:
             with self._sessions() as session, session.begin():
                 yield session
+        except _UNAVAILABLE as error:
+            raise DatabaseUnavailable(f"database unavailable: {_reason(error)}") from error
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One Core transaction (no ORM unit of work): for hot paths that run a few fixed statements.
+        Committed when the block ends, rolled back on any error; same errors as ``session``."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
         except _UNAVAILABLE as error:
             raise DatabaseUnavailable(f"database unavailable: {_reason(error)}") from error
 
