@@ -1,10 +1,14 @@
 """``make bench``: inference throughput and latency, measured in one run on this machine.
 
-(a) limit: decode + preprocess + forward in a tight loop, in process, at batch sizes 1-32 (best kept);
+(a) limit: decode + preprocess + forward in a tight loop at batch sizes 1-32, in two layouts: one
+    loop with every CPU's intra-op thread, and one single-threaded loop per CPU in its own process
+    (run at once); the best layout and batch size is the limit. The single-image time (the
+    latency reference) is the better of batch 1 on one thread and on all of them;
 (b) service: the real ``python -m florai`` over loopback HTTP with unique 640x480 JPEGs (no cache
     hits) at concurrency 1, 8 and 32; the client shares the machine's CPUs with the server;
 (c) naive: in process, one image at a time: decode + preprocess + forward(batch=1), no batching,
-    no HTTP (what a minimal synchronous single-image handler would do at best).
+    no HTTP, at the better thread count (what a minimal synchronous single-image handler would do
+    at best).
 
 The machine may be shared and its speed drifts (a VM's neighbours), so each concurrency runs in
 ROUNDS short rounds, each bracketed by short runs of its in-process reference (the limit at its best
@@ -17,19 +21,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import statistics
 import sys
 from pathlib import Path
 
+import torch
+
 # Run as a script (apps/bench/run.py): make the ``bench`` package importable from apps/.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.limit import BATCH_SIZES, Throughput, decode_preprocess_forward  # noqa: E402
+from bench.limit import (  # noqa: E402
+    BATCH_SIZES,
+    ParallelLoops,
+    Throughput,
+    decode_preprocess_forward,
+    single_threaded,
+)
 from bench.photos import photo_set  # noqa: E402
 from bench.service import LoadResult, drive, running_service  # noqa: E402
 from florai.contract import TASK_IDENTIFY  # noqa: E402
+from florai.inference.runtime import available_cpus  # noqa: E402
 from florai.models.loader import load_model  # noqa: E402
 
 CONCURRENCY = (1, 8, 32)
@@ -77,35 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     load_before = os.getloadavg()[0]
 
-    def limit_at(batch_size: int) -> Throughput:
-        return decode_preprocess_forward(model, photos, batch_size, args.limit_seconds)
+    cpus = available_cpus()
+    loops = ParallelLoops(str(model_dir), photos, cpus) if cpus > 1 else None
+    try:
+        rows, limit, sweep, single, naive = measure(args, model, photos, loops)
+    finally:
+        if loops is not None:
+            loops.close()
 
-    print("(a) limit: decode + preprocess + forward, in process, by batch size ...", flush=True)
-    sweep = [limit_at(size) for size in BATCH_SIZES]
-    best_size = max(sweep, key=lambda t: t.images_per_s).batch_size
-
-    rows = []
-    limit_runs: list[Throughput] = []
-    single_runs: list[Throughput] = [sweep[0]]
-    print(f"(b) service: python -m florai, max batch {best_size}, over loopback HTTP ...", flush=True)
-    with running_service(args.models, best_size, args.service_torch_threads) as service:
-        for concurrency in CONCURRENCY:
-            batch = 1 if concurrency == 1 else best_size
-            references = [limit_at(batch)]
-            rounds: list[LoadResult] = []
-            for index in range(args.rounds):
-                warmup = args.warmup if index == 0 else ROUND_WARMUP_S
-                rounds.append(
-                    asyncio.run(drive(service, photos, concurrency, args.seconds, args.max_requests, warmup))
-                )
-                references.append(limit_at(batch))
-            (single_runs if concurrency == 1 else limit_runs).extend(references)
-            rows.append(service_row(concurrency, rounds, references))
-            print(f"    concurrency {concurrency}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
-    print("(c) naive: one image at a time, forward(batch=1), in process ...", flush=True)
-    naive = limit_at(1)
-
-    single_image_ms = 1000 / rate(single_runs)
+    single_image_ms = 1000 / rate(single.runs)
     top = rows[-1]
     results = {
         "model": {
@@ -115,12 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         },
         "load_average_1m": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "limit": {
-            "best_batch_size": best_size,
-            "images_per_s": round(rate(limit_runs), 1),
+            "best_batch_size": limit.batch_size,
+            "best_layout": limit.layout,
+            "images_per_s": round(rate(limit.runs), 1),
             "single_image_ms": round(single_image_ms, 2),
+            "single_image_layout": single.layout,
             "sweep": [
                 {
                     "batch_size": t.batch_size,
+                    "layout": t.layout,
                     "images_per_s": round(t.images_per_s, 1),
                     "cpu_ms_per_image": round(t.cpu_ms_per_image, 2),
                 }
@@ -144,6 +141,72 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return 0 if all(row["errors"] == 0 for row in rows) else 1
+
+
+class Reference:
+    """One in-process configuration (layout, batch size) and the runs of it measured so far."""
+
+    def __init__(self, name: str, batch_size: int, measure_once) -> None:  # noqa: ANN001
+        self.layout, self.batch_size, self._measure = name, batch_size, measure_once
+        self.runs: list[Throughput] = []
+
+    def measure(self) -> Throughput:
+        run = self._measure()
+        self.runs.append(run)
+        return run
+
+
+def measure(args: argparse.Namespace, model, photos: list[bytes], loops: ParallelLoops | None):  # noqa: ANN001, ANN201
+    """(a) the sweep, (b) the service rounds bracketed by their references, (c) naive."""
+    threads = torch.get_num_threads()
+    one_loop = f"1 loop x {threads} threads"
+
+    def in_process(batch_size: int, layout: str = one_loop) -> Throughput:
+        if layout.startswith("1 loop x 1 thread"):
+            with single_threaded():
+                run = decode_preprocess_forward(model, photos, batch_size, args.limit_seconds)
+        else:
+            run = decode_preprocess_forward(model, photos, batch_size, args.limit_seconds)
+        return dataclasses.replace(run, layout=layout)
+
+    def parallel(batch_size: int) -> Throughput:
+        return loops.run(batch_size, args.limit_seconds)
+
+    print("(a) limit: decode + preprocess + forward, by layout and batch size ...", flush=True)
+    sweep = [in_process(size) for size in BATCH_SIZES]
+    if loops is not None:
+        sweep += [parallel(size) for size in BATCH_SIZES]
+    best = max(sweep, key=lambda t: t.images_per_s)
+    if best.layout == one_loop:
+        limit = Reference(best.layout, best.batch_size, lambda: in_process(best.batch_size))
+    else:
+        limit = Reference(best.layout, best.batch_size, lambda: parallel(best.batch_size))
+    limit.runs.append(best)
+    lone = [sweep[0]]
+    if threads > 1:
+        lone.append(in_process(1, "1 loop x 1 thread"))
+    fastest = max(lone, key=lambda t: t.images_per_s)
+    single = Reference(fastest.layout, 1, lambda: in_process(1, fastest.layout))
+    single.runs.append(fastest)
+
+    rows = []
+    print(f"(b) service: python -m florai, max batch {limit.batch_size}, over loopback HTTP ...", flush=True)
+    with running_service(args.models, limit.batch_size, args.service_torch_threads) as service:
+        for concurrency in CONCURRENCY:
+            reference = single if concurrency == 1 else limit
+            around = [reference.measure()]
+            rounds: list[LoadResult] = []
+            for index in range(args.rounds):
+                warmup = args.warmup if index == 0 else ROUND_WARMUP_S
+                rounds.append(
+                    asyncio.run(drive(service, photos, concurrency, args.seconds, args.max_requests, warmup))
+                )
+                around.append(reference.measure())
+            rows.append(service_row(concurrency, rounds, around))
+            print(f"    concurrency {concurrency}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
+    print("(c) naive: one image at a time, forward(batch=1), in process ...", flush=True)
+    naive = in_process(1, single.layout)
+    return rows, limit, sweep, single, naive
 
 
 def service_row(concurrency: int, rounds: list[LoadResult], references: list[Throughput]) -> dict:
@@ -176,8 +239,10 @@ def print_report(r: dict) -> None:
     print()
     print(f"{'measurement':<36}{'images/s':>9}{'cpu ms/img':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for row in r["limit"]["sweep"]:
-        best = " (best)" if row["batch_size"] == r["limit"]["best_batch_size"] else ""
-        label = f"(a) limit, batch {row['batch_size']}{best}"
+        limit = r["limit"]
+        chosen = (row["batch_size"], row["layout"]) == (limit["best_batch_size"], limit["best_layout"])
+        best = " (best)" if chosen else ""
+        label = f"(a) {row['layout']}, batch {row['batch_size']}{best}"
         print(f"{label:<36}{row['images_per_s']:>9.1f}{row['cpu_ms_per_image']:>11.2f}")
     for row in r["service"]:
         label = f"(b) service, concurrency {row['concurrency']}"
@@ -202,13 +267,15 @@ def print_report(r: dict) -> None:
         print("note: other processes were busy on this machine when the bench started; expect noisy ratios")
     print(
         f"service / limit at concurrency 32: {r['service_over_limit_at_32']:.3f}"
-        f"  (limit around it: {limit['images_per_s']} images/s at batch {limit['best_batch_size']};"
+        f"  (limit around it: {limit['images_per_s']} images/s, {limit['best_layout']} at batch"
+        f" {limit['best_batch_size']};"
         f" target >= {TARGET_SERVICE_OVER_LIMIT})"
     )
     print(f"service / naive at concurrency 32: {r['service_over_naive_at_32']:.3f}  (target > 1)")
     print(
         f"added latency at concurrency 1: {r['added_latency_ms_at_1']:.2f} ms  (median over rounds of service"
-        f" p50 minus the single-image time around it, {limit['single_image_ms']} ms overall;"
+        f" p50 minus the single-image time around it, {limit['single_image_ms']} ms overall"
+        f" ({limit['single_image_layout']});"
         f" target < {TARGET_ADDED_LATENCY_MS} ms)"
     )
 

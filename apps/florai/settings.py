@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     inference_worker: Literal["process", "thread"] = Field(
         "process", validation_alias="FLORAI_INFERENCE_WORKER"
     )
+    # Worker processes per model (process mode); unset = one per CPU of the model's share of the
+    # CPU budget on CPU (florai.inference.runtime.default_processes), one on a GPU.
+    inference_processes: int | None = Field(None, ge=1, le=64, validation_alias="FLORAI_INFERENCE_PROCESSES")
     drain_timeout_s: float = Field(20.0, gt=0, validation_alias="FLORAI_DRAIN_TIMEOUT_S")
     queue_full_retry_after_s: int = Field(1, ge=1, validation_alias="FLORAI_QUEUE_FULL_RETRY_AFTER_S")
     cache_size: int = Field(4096, ge=1, validation_alias="FLORAI_CACHE_SIZE")

@@ -30,7 +30,7 @@ class Runtime:
     database: Database
     models: dict[str, Any] = field(default_factory=dict)
     batchers: dict[str, Any] = field(default_factory=dict)
-    # Task -> InferenceWorker, when decode + forward run in worker processes.
+    # Task -> WorkerPool, when decode + forward run in worker processes.
     workers: dict[str, Any] = field(default_factory=dict)
     model_errors: dict[str, str] = field(default_factory=dict)
     label_names: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -44,7 +44,8 @@ class Runtime:
     # --- models -------------------------------------------------------------------------
     async def load_models(self, device: str | None) -> None:
         from florai.inference.batcher import Batcher
-        from florai.inference.worker import WorkerError, start_worker
+        from florai.inference.runtime import default_processes, torch_threads
+        from florai.inference.worker import WorkerError, start_pool
         from florai.models.errors import ModelLoadError
         from florai.models.loader import load_model
 
@@ -60,8 +61,12 @@ class Runtime:
             manifest = model.manifest
             predictor = model
             if self.settings.inference_worker == "process":
+                threads = torch_threads()
+                processes = self.settings.inference_processes or default_processes(
+                    str(model.device), len(self.settings.tasks), threads
+                )
                 try:
-                    predictor = await asyncio.to_thread(start_worker, model)
+                    predictor = await asyncio.to_thread(start_pool, model, processes, threads)
                 except WorkerError as exc:
                     MODEL_LOADED.labels(model=manifest.name).set(0)
                     self.model_errors[task] = str(exc)

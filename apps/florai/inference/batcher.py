@@ -1,5 +1,6 @@
-"""Dynamic batcher: requests queue; one worker per model takes everything queued (up to the max
-batch size) the moment it is free and runs the forward pass in its own thread.
+"""Dynamic batcher: requests queue; a lane of the model takes everything queued (up to the max
+batch size) the moment it is free and runs the forward pass: in its own thread, or in a worker
+process (one lane per process of a florai.inference.worker.WorkerPool).
 
 No timer: a lone request starts at once, and under load batches form by themselves from what
 arrived during the previous forward pass. The queue is bounded (``QueueFullError``, which the API
@@ -67,8 +68,9 @@ class Batcher:
 
     With an in-process model, items are preprocessed tensors [3, H, W] and ``model.predict`` runs
     in the batcher's forward thread. With a worker that decodes (``decodes_uploads``: a
-    florai.inference.worker.InferenceWorker), items are the uploads' bytes and the worker's
-    ``run_batch`` is awaited on the loop; an image it cannot decode fails alone with its ImageError.
+    florai.inference.worker.InferenceWorker or WorkerPool), items are the uploads' bytes and the
+    worker's ``run_batch`` is awaited on the loop; an image it cannot decode fails alone with its
+    ImageError. A model with ``lanes`` > 1 (a pool of processes) runs that many batches at once.
     """
 
     def __init__(self, model: Predictor, max_batch_size: int, max_queue: int) -> None:
@@ -83,10 +85,11 @@ class Batcher:
         self._queue: deque[_Pending] = deque()
         self._wakeup = asyncio.Event()
         self._closing = False
-        self._worker: asyncio.Task[None] | None = None
-        self._in_flight: list[_Pending] = []
+        self._lanes: list[asyncio.Task[None]] = []
+        self._in_flight: dict[int, list[_Pending]] = {}
         self._executor: ThreadPoolExecutor | None = None
         self.decodes_uploads = bool(getattr(model, "decodes_uploads", False))
+        self.lanes = int(getattr(model, "lanes", 1)) if self.decodes_uploads else 1
         # Intra-op threads, set in the forward thread; a worker process sets its own.
         self._threads = (
             None
@@ -100,15 +103,20 @@ class Batcher:
 
     @property
     def running(self) -> bool:
-        return self._worker is not None and not self._worker.done()
+        return any(not lane.done() for lane in self._lanes)
 
     async def start(self) -> None:
-        """Start the worker (and its forward thread) on the running event loop."""
+        """Start the lanes (and the forward thread of an in-process model) on the running event loop."""
         if self.running:
             return
         self._closing = False
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"forward-{self.name}")
-        self._worker = asyncio.get_running_loop().create_task(self._run(), name=f"batcher-{self.name}")
+        if not self.decodes_uploads:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"forward-{self.name}")
+        loop = asyncio.get_running_loop()
+        self._lanes = [
+            loop.create_task(self._run(lane), name=f"batcher-{self.name}-{lane}")
+            for lane in range(self.lanes)
+        ]
         INFERENCE_QUEUE_CAPACITY.labels(model=self.name).set(self.max_queue)
         INFERENCE_QUEUE_DEPTH.labels(model=self.name).set(0)
 
@@ -143,17 +151,18 @@ class Batcher:
         """
         self._closing = True
         self._wakeup.set()
-        worker = self._worker
+        lanes = [lane for lane in self._lanes if not lane.done()]
         finished = True
-        if worker is not None and not worker.done():
+        if lanes:
             try:
-                await asyncio.wait_for(asyncio.shield(worker), timeout)
+                await asyncio.wait_for(asyncio.shield(asyncio.gather(*lanes)), timeout)
             except TimeoutError:
                 finished = False
-                worker.cancel()
-                await asyncio.gather(worker, return_exceptions=True)
-        leftovers = [*self._in_flight, *self._queue]
-        self._in_flight, self._queue = [], deque()
+                for lane in lanes:
+                    lane.cancel()
+                await asyncio.gather(*lanes, return_exceptions=True)
+        leftovers = [*(p for batch in self._in_flight.values() for p in batch), *self._queue]
+        self._in_flight, self._queue = {}, deque()
         for pending in leftovers:
             if not pending.future.done():
                 pending.future.set_exception(
@@ -181,7 +190,7 @@ class Batcher:
         probabilities = self.model.predict(torch.stack(tensors))
         return probabilities, time.perf_counter() - started
 
-    async def _run(self) -> None:
+    async def _run(self, lane: int) -> None:
         loop = asyncio.get_running_loop()
         while True:
             while not self._queue:
@@ -191,9 +200,9 @@ class Batcher:
                 await self._wakeup.wait()
             batch = self._take_batch()
             if batch:
-                self._in_flight = batch
+                self._in_flight[lane] = batch
                 await self._run_batch(loop, batch)
-                self._in_flight = []
+                del self._in_flight[lane]
 
     async def _run_batch(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
         started = time.perf_counter()

@@ -73,6 +73,15 @@ def configure_torch() -> int:
     return threads
 
 
+def default_processes(device: str, models: int, total_threads: int) -> int:
+    """Worker processes per model when FLORAI_INFERENCE_PROCESSES is unset: on CPU, one per thread
+    of the model's share of the budget (single-threaded children taking whole batches beat one
+    child's thread team; florai.inference.worker.WorkerPool); on a GPU, one (one CUDA context)."""
+    if device != "cpu":
+        return 1
+    return max(1, total_threads // max(1, models))
+
+
 def select_device(requested: str | None = None) -> str:
     """``requested`` when given (e.g. "cpu", "cuda:1"), else "cuda" when a GPU is visible, else "cpu"."""
     if requested:

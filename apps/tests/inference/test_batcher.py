@@ -306,3 +306,48 @@ def test_an_in_process_model_refuses_bytes() -> None:
         await batcher.drain(TIMEOUT_S)
 
     asyncio.run(scenario())
+
+
+@dataclass
+class LaneWorker(DecodingWorker):
+    """A decoding worker with two lanes (as a WorkerPool of two processes): records how many
+    batches were in flight at once."""
+
+    lanes: int = 2
+    in_flight: int = 0
+    most_in_flight: int = 0
+
+    async def run_batch(self, uploads: list[bytes]) -> BatchOutcome:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.05)
+            return await super().run_batch(uploads)
+        finally:
+            self.in_flight -= 1
+
+
+def test_a_model_with_two_lanes_runs_two_batches_at_once_and_drains_both() -> None:
+    async def scenario() -> None:
+        worker = LaneWorker(manifest("lanes"))
+        batcher = Batcher(worker, max_batch_size=4, max_queue=64)
+        await batcher.start()
+        assert batcher.lanes == 2
+        lone = await batcher.submit(bytes([51]))  # a lone request still runs at once, on one lane
+        assert float(lone[1]) == pytest.approx(0.2) and worker.batches == [1]
+        uploads = [bytes([n]) for n in range(20)]
+        rows = await asyncio.gather(*(batcher.submit(u) for u in uploads))
+        assert [float(r[1]) for r in rows] == pytest.approx([n / 255 for n in range(20)])
+        assert worker.most_in_flight == 2 and max(worker.batches) <= 4
+        pending = [asyncio.ensure_future(batcher.submit(bytes([n]))) for n in range(10)]
+        await asyncio.sleep(0)
+        assert await batcher.drain(TIMEOUT_S)  # both lanes finish what was queued
+        assert all(p.done() and not p.exception() for p in pending) and not batcher.running
+
+    asyncio.run(scenario())
+
+
+def test_an_in_process_model_has_one_lane_whatever_it_says() -> None:
+    model = RecordingModel(manifest("one-lane"))
+    model.lanes = 4  # type: ignore[attr-defined]
+    assert Batcher(model, max_batch_size=4, max_queue=4).lanes == 1

@@ -68,3 +68,10 @@ def test_device_selection() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             runtime.select_device("cuda")
+
+
+def test_default_worker_processes_share_the_cpus_between_models() -> None:
+    assert runtime.default_processes("cpu", models=1, total_threads=4) == 4
+    assert runtime.default_processes("cpu", models=2, total_threads=4) == 2
+    assert runtime.default_processes("cpu", models=3, total_threads=2) == 1
+    assert runtime.default_processes("cuda", models=1, total_threads=16) == 1

@@ -24,7 +24,7 @@ from florai.inference.images import (
     UnsupportedImageError,
     decode_for_model,
 )
-from florai.inference.worker import InferenceWorker, WorkerError
+from florai.inference.worker import BatchOutcome, InferenceWorker, WorkerError, WorkerPool
 from florai.models.loader import LoadedModel, load_model
 
 
@@ -206,3 +206,53 @@ def test_batches_larger_than_the_socket_buffer_under_uvloop(
     small, big = uvloop.run(twice())
     assert big.forwarded == 12 and small.forwarded == 1
     assert torch.allclose(torch.stack(big.results), in_process(model, uploads), atol=1e-5)
+
+
+def test_a_pool_runs_batches_in_parallel_children_equal_to_in_process(model: LoadedModel) -> None:
+    pool = WorkerPool(model, processes=2, total_threads=2)
+    pool.start()
+    try:
+        pids = pool.pids
+        assert pool.alive and pool.lanes == 2 and len(set(pids)) == 2 and os.getpid() not in pids
+        first, second = [jpeg(seed) for seed in range(4)], [jpeg(seed) for seed in range(4, 7)]
+
+        async def both() -> list[BatchOutcome]:
+            return list(await asyncio.gather(pool.run_batch(first), pool.run_batch(second)))
+
+        for uploads, outcome in zip((first, second), asyncio.run(both()), strict=True):
+            assert outcome.forwarded == len(uploads)
+            assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
+        with pytest.raises(WorkerError, match="busy"):  # more batches than lanes: the batcher's bug
+
+            async def three() -> None:
+                await asyncio.gather(*(pool.run_batch(first) for _ in range(3)))
+
+            asyncio.run(three())
+        assert pool.alive and pool.pids == pids
+    finally:
+        pool.close()
+    assert not pool.alive
+
+
+def test_pool_threads_all_cpus_when_alone_a_share_when_not_one_for_a_lone_image(model: LoadedModel) -> None:
+    pool = WorkerPool(model, processes=2, total_threads=4)  # not started: the rule alone
+    assert pool.threads_for(8) == 4 and pool.threads_for(1) == 1
+    busy = pool._idle.pop()
+    assert pool.threads_for(8) == 2 and pool.threads_for(1) == 1
+    pool._idle.append(busy)
+    assert WorkerPool(model, processes=3, total_threads=2).shared_threads == 1
+    with pytest.raises(ValueError, match="at least one"):
+        WorkerPool(model, processes=0, total_threads=2)
+
+
+def test_a_pool_that_cannot_start_stops_every_child(model: LoadedModel, tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(model.folder, tmp_path / "model"))
+    loaded = load_model(str(folder), device="cpu")
+    weights = folder / loaded.manifest.artifact
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))  # changed after the server verified it
+    pool = WorkerPool(loaded, processes=2, total_threads=2)
+    with pytest.raises(WorkerError, match="failed to start: ModelChecksumError"):
+        pool.start()
+    assert not pool.alive and all(pid is None for pid in pool.pids)
