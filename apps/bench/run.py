@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -56,6 +57,7 @@ TARGET_ADDED_LATENCY_MS = 5.0
 BUSY_LOAD_PER_CPU = 0.25
 # Later rounds find the service warm; this much lets the clients reach their concurrency.
 ROUND_WARMUP_S = 0.5
+ONE_THREAD = "1 loop x 1 thread"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -162,10 +164,7 @@ def measure(args: argparse.Namespace, model, photos: list[bytes], loops: Paralle
     one_loop = f"1 loop x {threads} threads"
 
     def in_process(batch_size: int, layout: str = one_loop) -> Throughput:
-        if layout.startswith("1 loop x 1 thread"):
-            with single_threaded():
-                run = decode_preprocess_forward(model, photos, batch_size, args.limit_seconds)
-        else:
+        with single_threaded() if layout == ONE_THREAD else contextlib.nullcontext():
             run = decode_preprocess_forward(model, photos, batch_size, args.limit_seconds)
         return dataclasses.replace(run, layout=layout)
 
@@ -184,7 +183,7 @@ def measure(args: argparse.Namespace, model, photos: list[bytes], loops: Paralle
     limit.runs.append(best)
     lone = [sweep[0]]
     if threads > 1:
-        lone.append(in_process(1, "1 loop x 1 thread"))
+        lone.append(in_process(1, ONE_THREAD))
     fastest = max(lone, key=lambda t: t.images_per_s)
     single = Reference(fastest.layout, 1, lambda: in_process(1, fastest.layout))
     single.runs.append(fastest)

@@ -104,8 +104,13 @@ class ForwardThreads:
         self.device = device
         self._current = 0
 
+    @staticmethod
+    def for_batch(batch_size: int, available: int) -> int:
+        """Threads for a forward pass of ``batch_size`` images when ``available`` may be used."""
+        return 1 if batch_size == 1 else available
+
     def apply(self, batch_size: int) -> None:
-        threads = 1 if batch_size == 1 else self.batch_threads
+        threads = self.for_batch(batch_size, self.batch_threads)
         if threads != self._current and self.device == "cpu":
             torch.set_num_threads(threads)
             self._current = threads

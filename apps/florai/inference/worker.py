@@ -46,6 +46,7 @@ from florai.inference.images import (
     ImageError,
     UnsupportedImageError,
 )
+from florai.inference.runtime import ForwardThreads
 
 log = logging.getLogger(__name__)
 
@@ -318,9 +319,8 @@ class WorkerPool:
     def threads_for(self, batch_size: int) -> int:
         """Intra-op threads for the next batch: one for a lone image (see ForwardThreads), all of
         the budget when every other child is idle, else this child's share."""
-        if batch_size == 1:
-            return 1
-        return self.total_threads if len(self._idle) == len(self.workers) else self.shared_threads
+        alone = len(self._idle) == len(self.workers)
+        return ForwardThreads.for_batch(batch_size, self.total_threads if alone else self.shared_threads)
 
     async def run_batch(self, uploads: list[bytes]) -> BatchOutcome:
         """Run a batch on an idle child. The batcher runs at most ``lanes`` batches at once."""

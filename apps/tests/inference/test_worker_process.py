@@ -179,14 +179,19 @@ def test_child_exits_when_its_server_goes_away(model: LoadedModel) -> None:
     w.close()
 
 
-def test_start_failure_names_the_reason(model: LoadedModel, tmp_path: Path) -> None:
+def tampered_after_loading(model: LoadedModel, tmp_path: Path) -> LoadedModel:
+    """A copy of the model, loaded (verified), whose weights then change on disk."""
     folder = Path(shutil.copytree(model.folder, tmp_path / "model"))
     loaded = load_model(str(folder), device="cpu")
     weights = folder / loaded.manifest.artifact
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    weights.write_bytes(bytes(data))  # changed after the server verified it
-    w = InferenceWorker(loaded)
+    weights.write_bytes(bytes(data))
+    return loaded
+
+
+def test_start_failure_names_the_reason(model: LoadedModel, tmp_path: Path) -> None:
+    w = InferenceWorker(tampered_after_loading(model, tmp_path))
     with pytest.raises(WorkerError, match="failed to start: ModelChecksumError"):
         w.start()
     assert not w.alive
@@ -246,13 +251,7 @@ def test_pool_threads_all_cpus_when_alone_a_share_when_not_one_for_a_lone_image(
 
 
 def test_a_pool_that_cannot_start_stops_every_child(model: LoadedModel, tmp_path: Path) -> None:
-    folder = Path(shutil.copytree(model.folder, tmp_path / "model"))
-    loaded = load_model(str(folder), device="cpu")
-    weights = folder / loaded.manifest.artifact
-    data = bytearray(weights.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    weights.write_bytes(bytes(data))  # changed after the server verified it
-    pool = WorkerPool(loaded, processes=2, total_threads=2)
+    pool = WorkerPool(tampered_after_loading(model, tmp_path), processes=2, total_threads=2)
     with pytest.raises(WorkerError, match="failed to start: ModelChecksumError"):
         pool.start()
     assert not pool.alive and all(pid is None for pid in pool.pids)
