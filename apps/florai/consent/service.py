@@ -275,7 +275,7 @@ class ConsentService:
         ]
         # Core statements (one multi-row INSERT ... RETURNING), not the ORM's unit of work: this
         # runs for every inference request, where the ORM cost 2-3 CPU-ms per transaction.
-        with self.db.transaction() as connection:
+        with self.db.transaction(durable=False) as connection:
             ensure_users(connection, (use.user_id for use in uses))
             inserted = connection.execute(_INSERT_RECORDS, rows)
             return list(inserted.scalars())
