@@ -20,6 +20,7 @@ from florai.observability import REQUEST_ID
 
 UNMATCHED_ROUTE = "unmatched"
 REQUEST_ID_HEADER = "x-request-id"
+MAX_REMEMBERED_PATHS = 1024
 
 
 class RouteTemplates:
@@ -27,8 +28,12 @@ class RouteTemplates:
 
     def __init__(self) -> None:
         self._patterns: list[tuple[re.Pattern[str], str]] = []
+        # Paths seen before -> template: most requests go to a few fixed paths. Bounded: ids in
+        # paths (and clients probing at random) must not grow it without limit.
+        self._seen: dict[str, str] = {}
 
     def add(self, templates: Iterable[str]) -> None:
+        self._seen.clear()
         for template in templates:
             regex, _, _ = compile_path(template)
             self._patterns.append((regex, template))
@@ -37,7 +42,13 @@ class RouteTemplates:
         self.add(prefix + route.path for route in router.routes if hasattr(route, "path"))
 
     def match(self, path: str) -> str:
-        return next((template for regex, template in self._patterns if regex.match(path)), UNMATCHED_ROUTE)
+        template = self._seen.get(path)
+        if template is None:
+            template = next((t for regex, t in self._patterns if regex.match(path)), UNMATCHED_ROUTE)
+            if len(self._seen) >= MAX_REMEMBERED_PATHS:
+                self._seen.clear()
+            self._seen[path] = template
+        return template
 
 
 class RequestMetricsMiddleware:

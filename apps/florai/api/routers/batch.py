@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
-from florai.api.dependencies import CallerDep, RuntimeDep
+from florai.api.dependencies import CallerDep, runtime_of
 from florai.api.errors import ApiError
 from florai.api.openapi_bodies import batch_upload_body
 from florai.api.prediction import predict
@@ -22,11 +22,11 @@ router = APIRouter(tags=["batch"], responses=ERROR_RESPONSES)
 async def batch(
     request: Request,
     principal: CallerDep,
-    runtime: RuntimeDep,
     background: BackgroundTasks,
     task: str = Query(description="identify, diagnose or growth-stage (served by this deployment)"),
     k: int = TopK,
 ) -> BatchResponse:
+    runtime = runtime_of(request)
     if task not in runtime.settings.tasks:
         raise ApiError(
             422,

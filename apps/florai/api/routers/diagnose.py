@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
 from florai import contract
-from florai.api.dependencies import CallerDep, RuntimeDep, rate_limited
+from florai.api.dependencies import CallerDep, RuntimeDep, rate_limited, runtime_of
 from florai.api.errors import not_found
 from florai.api.openapi_bodies import image_upload_body
 from florai.api.prediction import explain
@@ -20,15 +20,14 @@ router = APIRouter(tags=["diagnose"], responses=ERROR_RESPONSES)
 async def diagnose(
     request: Request,
     principal: CallerDep,
-    runtime: RuntimeDep,
     background: BackgroundTasks,
     k: int = TopK,
     explain_top: bool = Query(False, alias="explain", description="add a Grad-CAM overlay of the top class"),
 ) -> DiagnosisResponse:
     """Top-k plant diseases (PlantVillage classes) in a photo."""
-    upload, outcome = await run_single(request, runtime, principal, contract.TASK_DIAGNOSE, k, background)
+    upload, outcome = await run_single(request, principal, contract.TASK_DIAGNOSE, k, background)
     if explain_top:
-        return await explain(runtime, contract.TASK_DIAGNOSE, outcome, upload)
+        return await explain(runtime_of(request), contract.TASK_DIAGNOSE, outcome, upload)
     return DiagnosisResponse(**outcome.response.model_dump())
 
 

@@ -19,12 +19,11 @@ router = APIRouter(tags=["growth-stage"], responses=ERROR_RESPONSES)
 async def growth_stage(
     request: Request,
     principal: CallerDep,
-    runtime: RuntimeDep,
     background: BackgroundTasks,
     k: int = TopK,
 ) -> PredictionResponse:
     """Top-k generic growth stages of the plant in a photo."""
-    _, outcome = await run_single(request, runtime, principal, contract.TASK_GROWTH_STAGE, k, background)
+    _, outcome = await run_single(request, principal, contract.TASK_GROWTH_STAGE, k, background)
     return outcome.response
 
 

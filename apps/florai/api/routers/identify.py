@@ -19,12 +19,11 @@ router = APIRouter(tags=["identify"], responses=ERROR_RESPONSES)
 async def identify(
     request: Request,
     principal: CallerDep,
-    runtime: RuntimeDep,
     background: BackgroundTasks,
     k: int = TopK,
 ) -> PredictionResponse:
     """Top-k plant species in a photo."""
-    _, outcome = await run_single(request, runtime, principal, contract.TASK_IDENTIFY, k, background)
+    _, outcome = await run_single(request, principal, contract.TASK_IDENTIFY, k, background)
     return outcome.response
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import BackgroundTasks, Query, Request
 
+from florai.api.dependencies import runtime_of
 from florai.api.prediction import Outcome, predict
 from florai.api.retention import retain_or_discard
-from florai.api.runtime import Runtime
 from florai.api.schemas import DEFAULT_TOP_K, MAX_TOP_K, ErrorResponse
 from florai.api.uploads import ImageUpload, read_image_upload
 
@@ -16,8 +16,9 @@ ERROR_RESPONSES = {status: {"model": ErrorResponse} for status in (401, 404, 413
 
 
 async def run_single(
-    request: Request, runtime: Runtime, principal, task: str, k: int, background: BackgroundTasks
+    request: Request, principal, task: str, k: int, background: BackgroundTasks
 ) -> tuple[ImageUpload, Outcome]:
+    runtime = runtime_of(request)
     upload = await read_image_upload(request)
     outcome = await predict(runtime, task, upload, k)
     # Keep-or-discard runs once the response is sent: the client never waits on the consent
