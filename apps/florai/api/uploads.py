@@ -13,9 +13,9 @@ from typing import TypeVar
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import FormData, UploadFile
 
 from florai import contract
+from florai.api import multipart
 from florai.api.errors import ApiError, invalid_image, too_large, unsupported_media
 from florai.api.schemas import BatchRequest, ImageBase64Request, ImageMetadata
 
@@ -53,11 +53,11 @@ async def read_image_upload(request: Request) -> ImageUpload:
     """The one image of an /identify, /diagnose or /growth-stage request."""
     kind = media_type(request)
     if kind == MULTIPART:
-        form = await _form(request)
-        files = [v for k, v in form.multi_items() if k == "file" and isinstance(v, UploadFile)]
+        parts = await _parts(request)
+        files = [p for p in parts if p.name == "file" and p.is_file]
         if len(files) != 1:
             raise _missing("file", "exactly one multipart part named 'file' with the image is required")
-        return ImageUpload(await _read_file(files[0]), _form_metadata(form))
+        return ImageUpload(_file_data(files[0]), _form_metadata(parts))
     if kind == JSON:
         body = _validate(ImageBase64Request, await request.body())
         return ImageUpload(
@@ -70,14 +70,14 @@ async def read_batch_upload(request: Request) -> list[ImageUpload]:
     """The images of a POST /batch: multipart parts named ``files`` or JSON ``items``."""
     kind = media_type(request)
     if kind == MULTIPART:
-        form = await _form(request)
-        files = [v for k, v in form.multi_items() if k == "files" and isinstance(v, UploadFile)]
+        parts = await _parts(request)
+        files = [p for p in parts if p.name == "files" and p.is_file]
         if not files:
             raise _missing("files", "at least one multipart part named 'files' is required")
         if len(files) > contract.MAX_BATCH_ITEMS:
             raise too_many_items(len(files))
-        metadata = _form_metadata(form)
-        return [ImageUpload(await _read_file(f), metadata) for f in files]
+        metadata = _form_metadata(parts)
+        return [ImageUpload(_file_data(f), metadata) for f in files]
     if kind == JSON:
         raw = await request.body()
         body = _validate(BatchRequest, raw)
@@ -92,28 +92,30 @@ async def read_batch_upload(request: Request) -> list[ImageUpload]:
     raise _wrong_body_type(kind)
 
 
-async def _form(request: Request) -> FormData:
-    # Files beyond MAX_BATCH_ITEMS are counted (422), not refused by the parser (400).
-    return await request.form(
-        max_files=contract.MAX_BATCH_ITEMS * 4,
-        max_fields=len(METADATA_FIELDS) * 4,
-        max_part_size=MAX_FIELD_BYTES,
-    )
-
-
-async def _read_file(upload: UploadFile) -> bytes:
-    content_type = (upload.content_type or "").split(";")[0].strip().lower()
-    if content_type not in GENERIC_BINARY and not content_type.startswith("image/"):
-        raise unsupported_media(
-            f"part {upload.filename or 'file'!r} has content type {content_type!r}; send an image"
+async def _parts(request: Request) -> list[multipart.Part]:
+    # Files beyond MAX_BATCH_ITEMS are counted (422 too_many_items), not refused by the parser.
+    try:
+        return multipart.parse(
+            await request.body(),
+            request.headers.get("content-type", ""),
+            max_files=contract.MAX_BATCH_ITEMS * 4,
+            max_fields=len(METADATA_FIELDS) * 4,
+            max_field_bytes=MAX_FIELD_BYTES,
         )
-    data = await upload.read(contract.MAX_IMAGE_BYTES + 1)
-    await upload.close()
-    if len(data) > contract.MAX_IMAGE_BYTES:
+    except multipart.MultipartError as exc:
+        raise ApiError(400, "invalid_multipart", str(exc)) from None
+
+
+def _file_data(part: multipart.Part) -> bytes:
+    if part.content_type not in GENERIC_BINARY and not part.content_type.startswith("image/"):
+        raise unsupported_media(
+            f"part {part.filename or part.name!r} has content type {part.content_type!r}; send an image"
+        )
+    if len(part.data) > contract.MAX_IMAGE_BYTES:
         raise too_large(image_too_large_message())
-    if not data:
+    if not part.data:
         raise invalid_image("the image file is empty")
-    return data
+    return part.data
 
 
 def _decode_base64(text: str) -> bytes:
@@ -131,11 +133,15 @@ def _decode_base64(text: str) -> bytes:
     return data
 
 
-def _form_metadata(form: FormData) -> ImageMetadata:
-    organ = form.get("organ")
-    lat, lon = form.get("lat"), form.get("lon")
+def _form_metadata(parts: list[multipart.Part]) -> ImageMetadata:
+    """organ, lat and lon from the first plain field of each name."""
+    values: dict[str, str] = {}
+    for part in parts:
+        if not part.is_file and part.name in METADATA_FIELDS:
+            values.setdefault(part.name, part.text())
+    organ, lat, lon = values.get("organ"), values.get("lat"), values.get("lon")
     fields: dict[str, object] = {}
-    if isinstance(organ, str) and organ:
+    if organ:
         fields["organ"] = organ
     if lat is not None or lon is not None:
         fields["location"] = {"lat": lat, "lon": lon}
