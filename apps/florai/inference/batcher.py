@@ -90,6 +90,8 @@ class Batcher:
         self._executor: ThreadPoolExecutor | None = None
         self.decodes_uploads = bool(getattr(model, "decodes_uploads", False))
         self.lanes = int(getattr(model, "lanes", 1)) if self.decodes_uploads else 1
+        # Lanes past these take a batch only once a full one is queued (a worker pool's pipelining).
+        self.primary_lanes = int(getattr(model, "primary_lanes", self.lanes)) if self.decodes_uploads else 1
         # Intra-op threads, set in the forward thread; a worker process sets its own.
         self._threads = (
             None
@@ -192,9 +194,12 @@ class Batcher:
 
     async def _run(self, lane: int) -> None:
         loop = asyncio.get_running_loop()
+        # A primary lane takes whatever is queued; another only a full batch (then it queues it
+        # behind a busy worker rather than splitting the queue into small batches).
+        wanted = 1 if lane < self.primary_lanes else self.max_batch_size
         while True:
-            while not self._queue:
-                if self._closing:
+            while len(self._queue) < wanted:
+                if self._closing and (not self._queue or wanted > 1):
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()

@@ -351,3 +351,37 @@ def test_an_in_process_model_has_one_lane_whatever_it_says() -> None:
     model = RecordingModel(manifest("one-lane"))
     model.lanes = 4  # type: ignore[attr-defined]
     assert Batcher(model, max_batch_size=4, max_queue=4).lanes == 1
+
+
+@dataclass
+class PipelinedWorker(LaneWorker):
+    """One primary lane and one that may queue a full batch behind it (a pool of one process)."""
+
+    lanes: int = 2
+    primary_lanes: int = 1
+
+
+def test_a_pipelined_lane_takes_only_full_batches() -> None:
+    async def scenario() -> None:
+        worker = PipelinedWorker(manifest("pipelined"))
+        batcher = Batcher(worker, max_batch_size=4, max_queue=64)
+        await batcher.start()
+        assert (batcher.lanes, batcher.primary_lanes) == (2, 1)
+        # Light load: three requests never fill a batch, so they run one batch at a time.
+        for _ in range(3):
+            rows = await asyncio.gather(*(batcher.submit(bytes([n])) for n in range(3)))
+            assert [float(r[1]) for r in rows] == pytest.approx([n / 255 for n in range(3)])
+        assert worker.most_in_flight == 1
+        # Heavy load: while one batch runs, a full one waits behind it (the second lane).
+        worker.batches.clear()
+        uploads = [bytes([n]) for n in range(17)]
+        rows = await asyncio.gather(*(batcher.submit(u) for u in uploads))
+        assert [float(r[1]) for r in rows] == pytest.approx([n / 255 for n in range(17)])
+        assert worker.most_in_flight == 2 and sum(worker.batches) == 17 and max(worker.batches) == 4
+        # Draining: the primary lane finishes what is queued; the other stops waiting.
+        pending = [asyncio.ensure_future(batcher.submit(bytes([n]))) for n in range(2)]
+        await asyncio.sleep(0)
+        assert await batcher.drain(TIMEOUT_S)
+        assert all(p.done() and not p.exception() for p in pending) and not batcher.running
+
+    asyncio.run(scenario())

@@ -18,13 +18,14 @@ import uvloop
 from PIL import Image
 
 from florai.contract import TASK_IDENTIFY
+from florai.inference import worker as worker_module
 from florai.inference.images import (
     CorruptImageError,
     DecompressionBombError,
     UnsupportedImageError,
     decode_for_model,
 )
-from florai.inference.worker import BatchOutcome, InferenceWorker, WorkerError, WorkerPool
+from florai.inference.worker import PIPELINE_DEPTH, BatchOutcome, InferenceWorker, WorkerError, WorkerPool
 from florai.models.loader import LoadedModel, load_model
 
 
@@ -125,14 +126,14 @@ def test_child_dying_mid_batch_fails_that_batch_with_worker_error(
     w = InferenceWorker(model)
     w.start()
     try:
-        conn, pid = w._conn, w.pid
-        real_send = conn.send
+        pid = w.pid
+        real_send = worker_module._Channel.send
 
-        def send_then_kill(message: object) -> None:
-            real_send(message)
+        def send_then_kill(channel: object, message: object) -> None:
+            real_send(channel, message)
             os.kill(pid, signal.SIGKILL)
 
-        monkeypatch.setattr(conn, "send", send_then_kill)
+        monkeypatch.setattr(worker_module._Channel, "send", send_then_kill)
         with pytest.raises(WorkerError, match="exited"):
             run(w, [jpeg(7)])
         monkeypatch.undo()
@@ -160,6 +161,23 @@ def test_an_abandoned_batch_does_not_answer_the_next_one(model: LoadedModel) -> 
         assert torch.allclose(outcome.results[0], in_process(model, [jpeg(99)])[0], atol=1e-5)
     finally:
         w.close()
+
+
+def test_batches_sent_while_the_child_is_busy_are_answered_in_order(
+    model: LoadedModel, worker: InferenceWorker
+) -> None:
+    # Pipelining: the next batches wait in the pipe while the child runs one; each caller gets
+    # its own answer, and the sends never block the loop (the batches exceed the socket buffer).
+    batches = [[jpeg(seed, size=(1024, 768)) for seed in range(n, n + 6)] for n in (0, 10, 20)]
+    assert sum(len(u) for u in batches[1]) > 2**20
+
+    async def at_once() -> list[BatchOutcome]:
+        return list(await asyncio.gather(*(worker.run_batch(b) for b in batches)))
+
+    for uploads, outcome in zip(batches, uvloop.run(at_once()), strict=True):
+        assert outcome.forwarded == len(uploads)
+        assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
+    assert worker.outstanding == 0
 
 
 def test_child_ignores_sigterm_and_sigint(worker: InferenceWorker) -> None:
@@ -218,7 +236,8 @@ def test_a_pool_runs_batches_in_parallel_children_equal_to_in_process(model: Loa
     pool.start()
     try:
         pids = pool.pids
-        assert pool.alive and pool.lanes == 2 and len(set(pids)) == 2 and os.getpid() not in pids
+        assert pool.alive and len(set(pids)) == 2 and os.getpid() not in pids
+        assert (pool.lanes, pool.primary_lanes) == (2 * PIPELINE_DEPTH, 2)
         first, second = [jpeg(seed) for seed in range(4)], [jpeg(seed) for seed in range(4, 7)]
 
         async def both() -> list[BatchOutcome]:
@@ -229,10 +248,10 @@ def test_a_pool_runs_batches_in_parallel_children_equal_to_in_process(model: Loa
             assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
         with pytest.raises(WorkerError, match="busy"):  # more batches than lanes: the batcher's bug
 
-            async def three() -> None:
-                await asyncio.gather(*(pool.run_batch(first) for _ in range(3)))
+            async def too_many() -> None:
+                await asyncio.gather(*(pool.run_batch(first) for _ in range(pool.lanes + 1)))
 
-            asyncio.run(three())
+            asyncio.run(too_many())
         assert pool.alive and pool.pids == pids
     finally:
         pool.close()
