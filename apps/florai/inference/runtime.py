@@ -92,11 +92,13 @@ def select_device(requested: str | None = None) -> str:
 
 
 class ForwardThreads:
-    """Intra-op threads per forward pass, set in the thread that runs it (OpenMP settings are per thread).
+    """Intra-op threads per forward pass of an in-process model, set in the thread that runs it
+    (OpenMP settings are per thread).
 
-    A lone image runs on one thread: waking a second OpenMP thread after an idle gap (or, in a
-    worker process, from its passive sleep) costs more than it saves (measured in the server
-    process: p50 12.9 ms vs 19.8 ms per forward), and it leaves a CPU to the HTTP side.
+    A lone image runs on one thread: in the server's process the OpenMP threads compete with the
+    event loop for the GIL between ops, and waking a second one after an idle gap costs more
+    than it saves (measured in the server process: p50 12.9 ms vs 19.8 ms per forward). A worker
+    process has no such neighbour (florai.inference.worker.WorkerPool.threads_for).
     """
 
     def __init__(self, batch_threads: int, device: str) -> None:

@@ -21,7 +21,7 @@ forward wastes nothing at OpenMP barriers, and when the server's own work takes 
 one child instead of stalling both threads of a team (measured on 2 vCPUs, batch 8: two
 single-threaded loops 118-129 images/s together, one loop with two threads 74-97). The pool
 gives a batch every CPU's thread when no other child is busy and each child its share of the
-CPUs when several are; a lone image runs on one thread (florai.inference.runtime.ForwardThreads).
+CPUs when several are: a lone image at light load runs on every CPU's thread too.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ from florai.inference.images import (
     ImageError,
     UnsupportedImageError,
 )
-from florai.inference.runtime import ForwardThreads
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,9 @@ STOP_TIMEOUT_S = 10.0
 _RUN, _STOP = "run", "stop"
 # Batches a child may hold at once: the one it runs and the next, waiting in its pipe.
 PIPELINE_DEPTH = 2
-OMP_WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
+GOMP_SPINCOUNT_ENV = "GOMP_SPINCOUNT"
+# Spins before an idle OpenMP thread sleeps (libgomp counts about 100 000 per millisecond).
+GOMP_SPINCOUNT = 30_000
 # Errors the child reports per image, by class name, rebuilt as the same class here.
 _IMAGE_ERRORS = {
     cls.__name__: cls
@@ -179,11 +180,15 @@ class InferenceWorker:
             name=f"florai-forward-{self.manifest.name}",
             daemon=True,
         )
-        # The child's OpenMP threads sleep instead of spinning between parallel regions: on a pod's
-        # few CPUs their spinning steals the time the server needs for HTTP (measured at
-        # concurrency 32 here: 1.07-1.35x the limit vs 0.82-1.04x spinning). libgomp reads the
-        # variable once, at start-up, so setting it here affects only processes started later.
-        os.environ.setdefault(OMP_WAIT_POLICY_ENV, "PASSIVE")
+        # The child's OpenMP threads spin briefly (about 0.3 ms) between parallel regions, then
+        # sleep: within one forward pass the next region starts in microseconds, so a second
+        # thread is not woken through the kernel dozens of times per image (PASSIVE: no spin), yet
+        # it stops spinning soon after the batch, leaving the CPU to the server (libgomp's default
+        # spins about 3 ms; ACTIVE for minutes). Measured at concurrency 1 here: p50 27.6 ms with
+        # two threads per lone image and this spin vs 32.8 ms on one thread with PASSIVE; no loss
+        # at concurrency 8 or 32. libgomp reads the variable once, at start-up, so setting it here
+        # affects only processes started later.
+        os.environ.setdefault(GOMP_SPINCOUNT_ENV, str(GOMP_SPINCOUNT))
         process.start()
         child.close()
         return process, parent
@@ -399,11 +404,12 @@ class WorkerPool:
                     process.join()
             raise
 
-    def threads_for(self, batch_size: int) -> int:
-        """Intra-op threads for the next batch: one for a lone image (see ForwardThreads), all of
-        the budget when every other child is idle, else this child's share."""
+    def threads_for(self) -> int:
+        """Intra-op threads for the next batch: all of the budget when every other child is idle
+        (a lone image included: its child's threads spin between the pass's parallel regions, see
+        ``launch``), else this child's share."""
         alone = len(self._idle) == len(self.workers)
-        return ForwardThreads.for_batch(batch_size, self.total_threads if alone else self.shared_threads)
+        return self.total_threads if alone else self.shared_threads
 
     def _choose(self) -> InferenceWorker:
         if self._idle:
@@ -416,7 +422,7 @@ class WorkerPool:
     async def run_batch(self, uploads: list[bytes]) -> BatchOutcome:
         """Run a batch on an idle child, else queue it behind the least busy one. The batcher runs
         at most ``lanes`` batches at once."""
-        threads = self.threads_for(len(uploads))
+        threads = self.threads_for()
         worker = self._choose()
         self._assigned[worker] += 1
         try:

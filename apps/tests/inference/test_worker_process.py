@@ -258,15 +258,27 @@ def test_a_pool_runs_batches_in_parallel_children_equal_to_in_process(model: Loa
     assert not pool.alive
 
 
-def test_pool_threads_all_cpus_when_alone_a_share_when_not_one_for_a_lone_image(model: LoadedModel) -> None:
+def test_pool_threads_all_cpus_when_alone_a_share_when_not(model: LoadedModel) -> None:
     pool = WorkerPool(model, processes=2, total_threads=4)  # not started: the rule alone
-    assert pool.threads_for(8) == 4 and pool.threads_for(1) == 1
+    assert pool.threads_for() == 4
     busy = pool._idle.pop()
-    assert pool.threads_for(8) == 2 and pool.threads_for(1) == 1
+    assert pool.threads_for() == 2
     pool._idle.append(busy)
     assert WorkerPool(model, processes=3, total_threads=2).shared_threads == 1
     with pytest.raises(ValueError, match="at least one"):
         WorkerPool(model, processes=0, total_threads=2)
+
+
+def test_children_spin_briefly_between_parallel_regions(model: LoadedModel, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.delenv(worker_module.GOMP_SPINCOUNT_ENV, raising=False)
+    w = InferenceWorker(model)
+    w.start()
+    try:
+        environ = Path(f"/proc/{w.pid}/environ").read_bytes().split(b"\0")
+        assert f"GOMP_SPINCOUNT={worker_module.GOMP_SPINCOUNT}".encode() in environ
+        assert run(w, [jpeg(3)]).forwarded == 1
+    finally:
+        w.close()
 
 
 def test_a_pool_that_cannot_start_stops_every_child(model: LoadedModel, tmp_path: Path) -> None:
