@@ -105,10 +105,11 @@ class Database:
         Committed when the block ends, rolled back on any error; same errors as ``session``.
 
         ``durable=False`` is for records whose last few commits may be lost on a power failure or
-        an operating-system crash (never on an application crash, never corrupted): the commit
-        does not wait for the disk (SQLite ``synchronous=NORMAL`` in WAL mode; PostgreSQL
-        ``synchronous_commit=off``). Measured on this repository's VM, that flush was the largest
-        part of a per-request usage record's cost. Consent changes and their audit stay durable.
+        an operating-system crash (never on an application crash, never corrupted), on the
+        embedded SQLite database only: the commit does not wait for the disk (``synchronous=NORMAL``
+        in WAL mode). Measured on this repository's VM, that flush was the largest part of a
+        per-request usage record's cost. On PostgreSQL every commit stays durable (the Multi-AZ
+        standby's RPO of 0 holds for all data); consent changes and their audit always are.
         """
         try:
             with self.engine.connect() as connection:
@@ -117,8 +118,6 @@ class Database:
                     _sqlite_synchronous(connection, SQLITE_RELAXED_SYNCHRONOUS)
                 try:
                     with connection.begin():
-                        if not durable and self.dialect == "postgresql":
-                            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                         yield connection
                 finally:
                     if relaxed_sqlite:

@@ -1,5 +1,6 @@
 """Commit durability: every transaction reaches the disk unless it is marked not durable (the
-per-request image records); then it skips the flush for that commit only, on SQLite and PostgreSQL."""
+per-request image records) on embedded SQLite; then it skips the flush for that commit only.
+PostgreSQL commits stay durable either way."""
 
 from __future__ import annotations
 
@@ -71,14 +72,14 @@ def test_image_records_commit_relaxed_consent_changes_durable(sqlite_db):
     assert [e.field for e in consent.audit("alice")] == ["store_images"]
 
 
-def test_postgres_relaxed_commit_is_local_to_its_transaction(postgres_url):
+def test_postgres_commits_stay_durable_even_when_not_asked(postgres_url):
     upgrade(postgres_url)
     # The test server runs with synchronous_commit=off for speed: these sessions start durable.
     separator = "&" if "?" in postgres_url else "?"
     db = Database(f"{postgres_url}{separator}options=-c%20synchronous_commit%3Don")
     try:
         with db.transaction(durable=False) as connection:
-            assert connection.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+            assert connection.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
         for _ in range(3):  # whichever pooled connection comes next
             with db.transaction() as connection:
                 assert connection.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
