@@ -154,7 +154,6 @@ class InferenceWorker:
         self._process: Any = None
         self._conn: Connection | None = None
         self._channel: _Channel | None = None  # the pipe as asyncio streams, opened on first use
-        self._channel_loop: asyncio.AbstractEventLoop | None = None
         self._loop_locks: _LoopLocks | None = None
         self._abandoned = False  # a reply was given up mid-way (cancelled): the pipe is out of step
         self.outstanding = 0  # batches sent and not yet answered
@@ -218,38 +217,9 @@ class InferenceWorker:
 
         ``threads``: intra-op threads for this batch (None: as the child last ran). Several calls may
         be in flight: the child takes the next batch from its pipe as soon as it finishes one."""
-        locks = self._locks()
-        if not self.alive or self._abandoned or self._channel_loop is not locks.loop:
-            async with locks.restart:  # one caller restarts or opens; the others wait for it
-                if not self.alive or self._abandoned:
-                    if self._process is not None:
-                        log.error(
-                            "inference worker lost; starting a new one",
-                            extra={"model": self.manifest.name, "exit_code": self._process.exitcode},
-                        )
-                    await asyncio.to_thread(self._restart)
-                if self._channel is None or self._channel_loop is not locks.loop:
-                    if self._channel is not None:  # opened under an event loop that has since ended
-                        self._channel.close()
-                    self._channel = await _Channel.open(self._conn)
-                    self._channel_loop = locks.loop
-        channel = self._channel
-        self.outstanding += 1
+        self.outstanding += 1  # at once, before any await: the pool counts on it to choose a child
         try:
-            channel.send((_RUN, uploads, threads))  # buffered by the loop: never blocks it
-            async with locks.replies:
-                if channel is not self._channel or self._abandoned:
-                    raise WorkerError(f"inference worker for {self.manifest.name} was replaced mid-batch")
-                try:
-                    status, detail = await channel.recv()
-                except BaseException:  # cancelled or failed mid-reply: what is left of it comes next
-                    self._abandoned = True
-                    raise
-        except (EOFError, OSError) as exc:
-            await asyncio.to_thread(self._process.join, 5)
-            code = self._process.exitcode
-            state = f"exited (code {code})" if code is not None else f"lost contact ({exc!r})"
-            raise WorkerError(f"inference worker for {self.manifest.name} {state}") from exc
+            status, detail = await self._send_and_wait(uploads, threads)
         finally:
             self.outstanding -= 1
         if status != "ok":
@@ -261,6 +231,41 @@ class InferenceWorker:
             for error in errors
         ]
         return BatchOutcome(results, decode_s, forward_s)
+
+    async def _send_and_wait(self, uploads: list[bytes], threads: int | None) -> tuple[str, Any]:
+        locks = self._locks()
+        if not self.alive or self._abandoned or not self._channel_on(locks.loop):
+            async with locks.restart:  # one caller restarts or opens; the others wait for it
+                if not self.alive or self._abandoned:
+                    if self._process is not None:
+                        log.error(
+                            "inference worker lost; starting a new one",
+                            extra={"model": self.manifest.name, "exit_code": self._process.exitcode},
+                        )
+                    await asyncio.to_thread(self._restart)
+                if not self._channel_on(locks.loop):
+                    if self._channel is not None:  # opened under an event loop that has since ended
+                        self._channel.close()
+                    self._channel = await _Channel.open(self._conn)
+        channel = self._channel
+        try:
+            channel.send((_RUN, uploads, threads))  # buffered by the loop: never blocks it
+            async with locks.replies:
+                if channel is not self._channel or self._abandoned:
+                    raise WorkerError(f"inference worker for {self.manifest.name} was replaced mid-batch")
+                try:
+                    return await channel.recv()
+                except BaseException:  # cancelled or failed mid-reply: what is left of it comes next
+                    self._abandoned = True
+                    raise
+        except (EOFError, OSError) as exc:
+            await asyncio.to_thread(self._process.join, 5)
+            code = self._process.exitcode
+            state = f"exited (code {code})" if code is not None else f"lost contact ({exc!r})"
+            raise WorkerError(f"inference worker for {self.manifest.name} {state}") from exc
+
+    def _channel_on(self, loop: asyncio.AbstractEventLoop) -> bool:
+        return self._channel is not None and self._channel.loop is loop
 
     def _locks(self) -> _LoopLocks:
         loop = asyncio.get_running_loop()
@@ -309,7 +314,7 @@ class _Channel:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader, self._writer = reader, writer
-        self._loop = asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
 
     @classmethod
     async def open(cls, conn: Connection) -> _Channel:
@@ -338,10 +343,10 @@ class _Channel:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is self._loop:
+        if running is self.loop:
             self._writer.close()
-        elif self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._writer.close)
+        elif self.loop.is_running():
+            self.loop.call_soon_threadsafe(self._writer.close)
 
 
 class WorkerPool:
@@ -367,8 +372,7 @@ class WorkerPool:
         self.workers = [InferenceWorker(model) for _ in range(processes)]
         self.total_threads = total_threads
         self.shared_threads = max(1, total_threads // processes)
-        self._idle = list(self.workers)  # no batch assigned; the last one freed is used first
-        self._assigned = dict.fromkeys(self.workers, 0)
+        self._idle = list(self.workers)  # no batch outstanding; the last one freed is used first
 
     @property
     def lanes(self) -> int:
@@ -414,8 +418,8 @@ class WorkerPool:
     def _choose(self) -> InferenceWorker:
         if self._idle:
             return self._idle.pop()
-        worker = min(self.workers, key=self._assigned.__getitem__)
-        if self._assigned[worker] >= PIPELINE_DEPTH:
+        worker = min(self.workers, key=lambda w: w.outstanding)
+        if worker.outstanding >= PIPELINE_DEPTH:
             raise WorkerError(f"all {self.lanes} inference lanes of {self.manifest.name} are busy")
         return worker
 
@@ -424,12 +428,10 @@ class WorkerPool:
         at most ``lanes`` batches at once."""
         threads = self.threads_for()
         worker = self._choose()
-        self._assigned[worker] += 1
         try:
             return await worker.run_batch(uploads, threads)
         finally:
-            self._assigned[worker] -= 1
-            if not self._assigned[worker]:
+            if not worker.outstanding:
                 self._idle.append(worker)
 
     def close(self) -> None:
