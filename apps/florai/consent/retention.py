@@ -49,14 +49,18 @@ def retain_all(consent: ConsentService, store: ImageStore, images: Sequence[Sent
     """Store each image whose owner has ``store_images`` on, then record them all (kept or discarded).
 
     Settings are read in one query and the records written in one transaction, so a burst of
-    uploads costs one commit. A failing store write does not fail its request: that image is
+    uploads costs one commit; when no owner keeps images (the common case), the read and the
+    records share that one transaction. A failing store write does not fail its request: that image is
     recorded as discarded and the error logged. If recording fails after writes, the stored
     objects are deleted again, so no image is kept without its record. Database errors
     (DatabaseUnavailable) propagate.
     """
     if not images:
         return []
-    settings = consent.get_many(image.user_id for image in images)
+    discarded = [ImageUse(image.user_id, image.task, image.sha256, kept=False) for image in images]
+    settings, record_ids = consent.settings_or_record_discarded(discarded)
+    if record_ids is not None:  # no owner keeps images: read and recorded in one transaction
+        return [Retention(record_id=record_id, kept=False, storage_uri=None) for record_id in record_ids]
     uses = []
     for image in images:
         wanted = settings[image.user_id]

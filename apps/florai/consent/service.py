@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exc, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exc, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from florai.consent.settings import CONSENT_FIELDS, AuditEntry, ConsentSettings, TaskUsage, Usage
@@ -233,12 +234,25 @@ class ConsentService:
 
     def get_many(self, user_ids: Iterable[str]) -> dict[str, ConsentSettings]:
         """Settings of several users in one query (defaults for those who never set any)."""
-        ids = sorted(set(user_ids))
         # Core, not the ORM: this runs for every inference request (florai.consent.retain_all).
         with self.db.transaction() as connection:
-            rows = connection.execute(_SELECT_SETTINGS, {"ids": ids})
-            found = {row.user_id: row for row in rows}
-        return {user_id: _settings(user_id, found.get(user_id)) for user_id in ids}
+            return _select_settings(connection, user_ids)
+
+    def settings_or_record_discarded(
+        self, discarded: Sequence[ImageUse]
+    ) -> tuple[dict[str, ConsentSettings], list[int] | None]:
+        """The owners' settings and, when none of them keeps images, ``discarded`` recorded in the
+        same transaction (their record ids, in order); else nothing recorded (None): the caller
+        stores the kept images first, outside any transaction, then calls ``record_images``.
+
+        The common case (no consent to keep) costs one transaction instead of two."""
+        if any(use.kept for use in discarded):
+            raise ValueError("settings_or_record_discarded records discarded images only")
+        with self.db.transaction(durable=False) as connection:
+            settings = _select_settings(connection, (use.user_id for use in discarded))
+            if any(wanted.store_images for wanted in settings.values()):
+                return settings, None
+            return settings, _insert_records(connection, discarded, self.clock())
 
     def record_image(
         self,
@@ -260,25 +274,36 @@ class ConsentService:
                 raise ValueError("a kept image needs its storage_uri; a discarded one has none")
         if not uses:
             return []
-        now = self.clock()
-        rows = [
-            {
-                "user_id": use.user_id,
-                "task": use.task,
-                "sha256": use.sha256,
-                "kept": use.kept,
-                "used_for_training": use.kept and use.used_for_training,
-                "storage_uri": use.storage_uri,
-                "created_at": now,
-            }
-            for use in uses
-        ]
-        # Core statements (one multi-row INSERT ... RETURNING), not the ORM's unit of work: this
-        # runs for every inference request, where the ORM cost 2-3 CPU-ms per transaction.
+        # Core statements, not the ORM's unit of work: this runs for every inference request,
+        # where the ORM cost 2-3 CPU-ms per transaction.
         with self.db.transaction(durable=False) as connection:
-            ensure_users(connection, (use.user_id for use in uses))
-            inserted = connection.execute(_INSERT_RECORDS, rows)
-            return list(inserted.scalars())
+            return _insert_records(connection, uses, self.clock())
+
+
+def _select_settings(connection: Connection, user_ids: Iterable[str]) -> dict[str, ConsentSettings]:
+    ids = sorted(set(user_ids))
+    found = {row.user_id: row for row in connection.execute(_SELECT_SETTINGS, {"ids": ids})}
+    return {user_id: _settings(user_id, found.get(user_id)) for user_id in ids}
+
+
+def _insert_records(connection: Connection, uses: Sequence[ImageUse], now: datetime) -> list[int]:
+    """One multi-row INSERT ... RETURNING of the usage records (their users created first)."""
+    if not uses:
+        return []
+    rows = [
+        {
+            "user_id": use.user_id,
+            "task": use.task,
+            "sha256": use.sha256,
+            "kept": use.kept,
+            "used_for_training": use.kept and use.used_for_training,
+            "storage_uri": use.storage_uri,
+            "created_at": now,
+        }
+        for use in uses
+    ]
+    ensure_users(connection, (use.user_id for use in uses))
+    return list(connection.execute(_INSERT_RECORDS, rows).scalars())
 
 
 @dataclass(frozen=True)

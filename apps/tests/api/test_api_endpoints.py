@@ -117,7 +117,10 @@ def test_catalogue_lookups(client, dev_headers):
     assert r.status_code == 200 and r.json()["stages"]
 
 
-def test_consent_get_put_audit_usage(client, dev_headers):
+def test_consent_get_put_audit_usage(client, dev_headers, make_png):
+    before = UsageResponse.model_validate(client.get(f"{API}/consent/usage", headers=dev_headers).json())
+    files = {"file": ("leaf.png", make_png((7, 77, 177)), "image/png")}
+    assert client.post(f"{API}/identify", files=files, headers=dev_headers).status_code == 200
     r = client.get(f"{API}/consent", headers=dev_headers)
     assert r.status_code == 200
     ConsentResponse.model_validate(r.json())
@@ -126,7 +129,7 @@ def test_consent_get_put_audit_usage(client, dev_headers):
     audit = AuditResponse.model_validate(client.get(f"{API}/consent/audit", headers=dev_headers).json())
     assert audit.entries[0].field == "allow_training" and audit.entries[0].new_value is True
     usage = UsageResponse.model_validate(client.get(f"{API}/consent/usage", headers=dev_headers).json())
-    assert usage.user_id == "dev" and usage.discarded >= 1
+    assert usage.user_id == "dev" and usage.discarded == before.discarded + 1
 
 
 def test_probes_metrics_and_openapi(client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -24,6 +25,7 @@ from florai.consent import (
     retain_if_consented,
 )
 from florai.consent.image_store import user_segment
+from florai.consent.service import ImageUse
 from florai.metrics import IMAGES_RETAINED
 from florai.storage import Database, DatabaseUnavailable, upgrade
 
@@ -38,6 +40,21 @@ def consent(tmp_path) -> Iterator[ConsentService]:
     db = Database(url)
     yield ConsentService(db)
     db.dispose()
+
+
+@contextmanager
+def counted_commits(consent: ConsentService) -> Iterator[list]:
+    """The transactions committed on the consent database inside the block."""
+    commits: list = []
+
+    def on_commit(connection):
+        commits.append(connection)
+
+    event.listen(consent.db.engine, "commit", on_commit)
+    try:
+        yield commits
+    finally:
+        event.remove(consent.db.engine, "commit", on_commit)
 
 
 def _retain(consent, store, user="alice", task="identify"):
@@ -138,16 +155,8 @@ def test_retain_all_decides_per_user_in_one_commit(consent, tmp_path):
     consent.update("alice", "alice", {"store_images": True})
     consent.update("carol", "carol", {"store_images": True, "allow_training": True})
     images = [_sent("alice", 0), _sent("bob", 1), _sent("carol", 2), _sent("bob", 3), _sent("alice", 4)]
-    commits = []
-
-    def on_commit(connection):
-        commits.append(connection)
-
-    event.listen(consent.db.engine, "commit", on_commit)
-    try:
+    with counted_commits(consent) as commits:
         results = retain_all(consent, store, images)
-    finally:
-        event.remove(consent.db.engine, "commit", on_commit)
     # One read of the settings and one write of all five records: two transactions, not ten.
     assert len(commits) == 2
     assert [r.kept for r in results] == [True, False, True, False, True]
@@ -156,6 +165,28 @@ def test_retain_all_decides_per_user_in_one_commit(consent, tmp_path):
         assert (store.get(result.storage_uri) == image.data) if result.kept else result.storage_uri is None
     assert (consent.usage("alice").kept, consent.usage("bob").discarded) == (2, 2)
     assert consent.usage("carol").used_for_training == 1 and consent.usage("alice").used_for_training == 0
+
+
+def test_retain_all_without_consent_reads_and_records_in_one_transaction(consent, tmp_path):
+    store = LocalImageStore(tmp_path / "images")
+    consent.update("bob", "bob", {"allow_training": True})  # training alone keeps nothing
+    images = [_sent("bob", 0), _sent("dave", 1), _sent("bob", 2)]
+    with counted_commits(consent) as commits:
+        results = retain_all(consent, store, images)
+    assert len(commits) == 1
+    assert [r.kept for r in results] == [False, False, False]
+    assert [r.storage_uri for r in results] == [None, None, None]
+    assert len({r.record_id for r in results}) == 3
+    assert not (tmp_path / "images").exists() or not any((tmp_path / "images").rglob("*.*"))
+    bob, dave = consent.usage("bob"), consent.usage("dave")
+    assert (bob.discarded, bob.used_for_training, dave.discarded) == (2, 0, 1)
+
+
+def test_settings_or_record_discarded_takes_discarded_images_only(consent):
+    kept = ImageUse("alice", "identify", "0" * 64, kept=True, storage_uri="file:///x")
+    with pytest.raises(ValueError, match="discarded images only"):
+        consent.settings_or_record_discarded([kept])
+    assert consent.usage("alice").kept == 0
 
 
 def test_retain_all_failure_removes_every_stored_image(consent, tmp_path):
