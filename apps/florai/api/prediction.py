@@ -118,8 +118,21 @@ class Outcome:
     digest: str
 
 
+def loaded_model(runtime: Runtime, task: str) -> Any:
+    """The task's model; 503 ``model_unavailable`` when it did not load here (``/readyz`` says
+    why, and takes this instance out of its Service, so a retry lands on another)."""
+    model = runtime.models.get(task)
+    if model is None:
+        raise unavailable(
+            "model_unavailable",
+            f"the {task} model is not loaded on this instance; retry shortly",
+            runtime.settings.queue_full_retry_after_s,
+        )
+    return model
+
+
 async def predict(runtime: Runtime, task: str, upload: ImageUpload, k: int) -> Outcome:
-    model = runtime.models[task]
+    model = loaded_model(runtime, task)
     manifest = model.manifest
     digest = hashlib.sha256(upload.data).hexdigest()
     key = prediction_key(manifest.name, manifest.version, digest)

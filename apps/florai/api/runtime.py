@@ -43,50 +43,71 @@ class Runtime:
 
     # --- models -------------------------------------------------------------------------
     async def load_models(self, device: str | None) -> None:
-        from florai.inference.batcher import Batcher
+        """Load every task's model; in process mode start its worker pool. Every pool is launched
+        before any is waited on, so the children's imports and model loads overlap each other and
+        the next model's load here (start-up is CPU-bound: a child takes seconds to load torch)."""
         from florai.inference.runtime import default_processes, torch_threads
-        from florai.inference.worker import WorkerError, start_pool
+        from florai.inference.worker import WorkerError, WorkerPool
         from florai.models.errors import ModelLoadError
         from florai.models.loader import load_model
 
-        for task in self.settings.tasks:
-            uri = self.settings.model_uri(task)
-            try:
-                model = await asyncio.to_thread(load_model, uri, device)
-            except ModelLoadError as exc:
-                # load_model counts MODEL_LOAD_FAILURES; /readyz reports the message.
-                self.model_errors[task] = str(exc)
-                log.error("model load failed", extra={"task": task, "uri": uri, "error": str(exc)})
-                continue
-            manifest = model.manifest
-            predictor = model
-            if self.settings.inference_worker == "process":
+        starting: list[tuple[str, Any, WorkerPool, Any]] = []
+        try:
+            for task in self.settings.tasks:
+                uri = self.settings.model_uri(task)
+                try:
+                    model = await asyncio.to_thread(load_model, uri, device)
+                except ModelLoadError as exc:
+                    # load_model counts MODEL_LOAD_FAILURES; /readyz reports the message.
+                    self.model_errors[task] = str(exc)
+                    log.error("model load failed", extra={"task": task, "uri": uri, "error": str(exc)})
+                    continue
+                if self.settings.inference_worker != "process":
+                    await self._serve_model(task, model, model)
+                    continue
                 threads = torch_threads()
                 processes = self.settings.inference_processes or default_processes(
                     str(model.device), len(self.settings.tasks), threads
                 )
+                pool = WorkerPool(model, processes, threads)
                 try:
-                    predictor = await asyncio.to_thread(start_pool, model, processes, threads)
+                    starting.append((task, model, pool, pool.launch()))
+                except (OSError, WorkerError) as exc:
+                    self._pool_failed(task, model, exc)
+            while starting:
+                task, model, pool, launched = starting.pop(0)
+                try:
+                    await asyncio.to_thread(pool.wait_ready, launched)
                 except WorkerError as exc:
-                    MODEL_LOADED.labels(model=manifest.name).set(0)
-                    self.model_errors[task] = str(exc)
-                    log.error("inference worker failed", extra={"task": task, "error": str(exc)})
+                    self._pool_failed(task, model, exc)
                     continue
-                self.workers[task] = predictor
-            batcher = Batcher(
-                predictor, max_batch_size=self.settings.max_batch_size, max_queue=self.settings.max_queue
-            )
-            await batcher.start()
-            self.models[task] = model
-            self.batchers[task] = batcher
-            self.label_names[task] = label_names(self.catalogue, task)
-            MODEL_LOADED.labels(model=manifest.name).set(1)
-            MODEL_INFO.labels(
-                model=manifest.name, version=manifest.version, task=task, device=str(model.device)
-            ).set(1)
-            log.info(
-                "model loaded", extra={"task": task, "model": manifest.name, "version": manifest.version}
-            )
+                self.workers[task] = pool
+                await self._serve_model(task, model, pool)
+        finally:  # cancelled or failed part-way: no child outlives the start
+            for _, _, pool, launched in starting:
+                pool.abort(launched)
+
+    def _pool_failed(self, task: str, model: Any, exc: Exception) -> None:
+        MODEL_LOADED.labels(model=model.manifest.name).set(0)
+        self.model_errors[task] = str(exc)
+        log.error("inference worker failed", extra={"task": task, "error": str(exc)})
+
+    async def _serve_model(self, task: str, model: Any, predictor: Any) -> None:
+        """Put a loaded model (in this process, or behind its worker pool) behind its batcher."""
+        from florai.inference.batcher import Batcher
+
+        settings = self.settings
+        batcher = Batcher(predictor, max_batch_size=settings.max_batch_size, max_queue=settings.max_queue)
+        await batcher.start()
+        manifest = model.manifest
+        self.models[task] = model
+        self.batchers[task] = batcher
+        self.label_names[task] = label_names(self.catalogue, task)
+        MODEL_LOADED.labels(model=manifest.name).set(1)
+        MODEL_INFO.labels(
+            model=manifest.name, version=manifest.version, task=task, device=str(model.device)
+        ).set(1)
+        log.info("model loaded", extra={"task": task, "model": manifest.name, "version": manifest.version})
 
     async def drain(self, timeout: float) -> None:
         """Finish queued inference (bounded by ``timeout``), then stop the workers and the decode pool."""

@@ -393,20 +393,39 @@ class WorkerPool:
 
     def start(self) -> None:
         """Start every child at once (their imports and model loads overlap), then wait for each."""
+        self.wait_ready(self.launch())
+
+    def launch(self) -> list[tuple[InferenceWorker, tuple[Any, Connection]]]:
+        """Start every child without waiting for its model (a caller may launch other pools, or
+        load models of its own, meanwhile); ``wait_ready`` completes the start."""
         launched = []
         try:
             for worker in self.workers:
                 launched.append((worker, worker.launch()))
+        except BaseException:
+            self.abort(launched)
+            raise
+        return launched
+
+    def wait_ready(self, launched: list[tuple[InferenceWorker, tuple[Any, Connection]]]) -> None:
+        """Wait until every launched child has loaded its model; on a failure stop them all and
+        raise (WorkerError names the reason)."""
+        try:
             for worker, handles in launched:
                 worker.wait_ready(*handles)
         except BaseException:
-            for worker, (process, parent) in launched:
-                worker.close()
-                parent.close()
-                if process.is_alive():
-                    process.kill()
-                    process.join()
+            self.abort(launched)
             raise
+
+    @staticmethod
+    def abort(launched: list[tuple[InferenceWorker, tuple[Any, Connection]]]) -> None:
+        """Stop launched children, ready or not (a start that failed or was given up)."""
+        for worker, (process, parent) in launched:
+            worker.close()
+            parent.close()
+            if process.is_alive():
+                process.kill()
+                process.join()
 
     def threads_for(self) -> int:
         """Intra-op threads for the next batch: all of the budget when every other child is idle
@@ -437,9 +456,3 @@ class WorkerPool:
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
-
-
-def start_pool(model: Any, processes: int, total_threads: int) -> WorkerPool:
-    pool = WorkerPool(model, processes, total_threads)
-    pool.start()
-    return pool

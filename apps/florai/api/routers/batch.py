@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request
 from florai.api.dependencies import CallerDep, runtime_of
 from florai.api.errors import ApiError
 from florai.api.openapi_bodies import batch_upload_body
-from florai.api.prediction import predict
+from florai.api.prediction import loaded_model, predict
 from florai.api.retention import retain_or_discard_all
 from florai.api.routers.inference_route import ERROR_RESPONSES, TopK
 from florai.api.schemas import BatchResponse, BatchResult, ItemError
@@ -33,6 +33,7 @@ async def batch(
             "unknown_task",
             f"task {task!r} is not served here; choose from {list(runtime.settings.tasks)}",
         )
+    loaded_model(runtime, task)  # the whole batch is refused, not each item
     uploads = await read_batch_upload(request)
 
     async def one(index: int, upload: ImageUpload) -> BatchResult:
