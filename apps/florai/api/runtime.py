@@ -72,7 +72,7 @@ class Runtime:
                 pool = WorkerPool(model, processes, threads)
                 try:
                     starting.append((task, model, pool, pool.launch()))
-                except (OSError, WorkerError) as exc:
+                except OSError as exc:  # could not start a process (limits, memory)
                     self._pool_failed(task, model, exc)
             while starting:
                 task, model, pool, launched = starting.pop(0)

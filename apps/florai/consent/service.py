@@ -232,12 +232,6 @@ class ConsentService:
             by_task=by_task,
         )
 
-    def get_many(self, user_ids: Iterable[str]) -> dict[str, ConsentSettings]:
-        """Settings of several users in one query (defaults for those who never set any)."""
-        # Core, not the ORM: this runs for every inference request (florai.consent.retain_all).
-        with self.db.transaction() as connection:
-            return _select_settings(connection, user_ids)
-
     def settings_or_record_discarded(
         self, discarded: Sequence[ImageUse]
     ) -> tuple[dict[str, ConsentSettings], list[int] | None]:
@@ -245,7 +239,8 @@ class ConsentService:
         same transaction (their record ids, in order); else nothing recorded (None): the caller
         stores the kept images first, outside any transaction, then calls ``record_images``.
 
-        The common case (no consent to keep) costs one transaction instead of two."""
+        The common case (no consent to keep) costs one transaction instead of two. Core, not the
+        ORM: this runs for every inference request (florai.consent.retain_all)."""
         if any(use.kept for use in discarded):
             raise ValueError("settings_or_record_discarded records discarded images only")
         with self.db.transaction(durable=False) as connection:
