@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,15 +43,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start_runtime(settings)
         app.state.runtime = runtime
+        freeze_startup_heap()
         try:
             yield
         finally:
             log.info("draining", extra={"timeout_s": settings.drain_timeout_s})
             await runtime.drain(settings.drain_timeout_s)
             await run_in_threadpool(runtime.close)
+            gc.unfreeze()  # what start-up allocated may be collected again (tests start many apps)
             log.info("stopped")
 
     app = FastAPI(
+        # Traces come from opentelemetry-instrumentation-fastapi (florai.observability, only when
+        # OTEL_* is set); FastAPI's own telemetry stays off instead of checking for a tracer
+        # provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="FlorAI",
         version="1.0.0",
         description="Plant identification, disease diagnosis, growth stage and consent. Services: "
@@ -76,6 +83,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         instrument_app(app)
     app.openapi = lambda: _openapi(app)
     return app
+
+
+def freeze_startup_heap() -> None:
+    """Move everything start-up allocated (torch, the catalogue, pydantic and FastAPI models) out of
+    the cyclic collector's reach. Those objects live as long as the process, yet every
+    oldest-generation collection scanned them all while the event loop waited: measured at
+    concurrency 32 on this repository's VM, 66-270 ms per collection, one every few seconds.
+    Requests' own garbage is still collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 async def start_runtime(settings: Settings) -> Runtime:
