@@ -8,7 +8,10 @@
     hits) at concurrency 1, 8 and 32; the client shares the machine's CPUs with the server;
 (c) naive: in process, one image at a time: decode + preprocess + forward(batch=1), no batching,
     no HTTP, at the better thread count (what a minimal synchronous single-image handler would do
-    at best).
+    at best);
+(d) floor: the service's serving parts alone (uvicorn, the batcher, the worker pool; no app:
+    bench.floor), driven like (b) in rounds alternating with the service's: the most a server on
+    these parts reaches on this machine. service / floor is what the app's own work costs.
 
 The machine may be shared and its speed drifts (a VM's neighbours), so each concurrency runs in
 ROUNDS short rounds, each bracketed by short runs of its in-process reference (the limit at its best
@@ -42,7 +45,7 @@ from bench.limit import (  # noqa: E402
     single_threaded,
 )
 from bench.photos import photo_set  # noqa: E402
-from bench.service import LoadResult, drive, running_service  # noqa: E402
+from bench.service import FLOOR_COMMAND, LoadResult, drive, running_service  # noqa: E402
 from florai.contract import TASK_IDENTIFY  # noqa: E402
 from florai.inference.runtime import available_cpus  # noqa: E402
 from florai.models.loader import load_model  # noqa: E402
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     cpus = available_cpus()
     loops = ParallelLoops(str(model_dir), photos, cpus) if cpus > 1 else None
     try:
-        rows, limit, sweep, single, naive = measure(args, model, photos, loops)
+        rows, floor_rows, limit, sweep, single, naive = measure(args, model, photos, loops)
     finally:
         if loops is not None:
             loops.close()
@@ -131,7 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_ms_per_image": round(naive.cpu_ms_per_image, 2),
         },
         "service": rows,
+        "floor": floor_rows,
         "service_over_limit_at_32": top["over_reference"],
+        "floor_over_limit_at_32": floor_rows[-1]["over_reference"],
+        "service_over_floor_at_32": round(top["images_per_s"] / floor_rows[-1]["images_per_s"], 3),
+        "floor_added_latency_ms_at_1": floor_rows[0]["added_ms"],
         "service_over_naive_at_32": round(top["images_per_s"] / naive.images_per_s, 3),
         "added_latency_ms_at_1": rows[0]["added_ms"],
         "targets": {
@@ -142,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print_report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    return 0 if all(row["errors"] == 0 for row in rows) else 1
+    return 0 if all(row["errors"] == 0 for row in rows + floor_rows) else 1
 
 
 class Reference:
@@ -159,7 +166,7 @@ class Reference:
 
 
 def measure(args: argparse.Namespace, model, photos: list[bytes], loops: ParallelLoops | None):  # noqa: ANN001, ANN201
-    """(a) the sweep, (b) the service rounds bracketed by their references, (c) naive."""
+    """(a) the sweep, (b) the service and (d) floor rounds bracketed by their references, (c) naive."""
     threads = torch.get_num_threads()
     one_loop = f"1 loop x {threads} threads"
 
@@ -188,24 +195,40 @@ def measure(args: argparse.Namespace, model, photos: list[bytes], loops: Paralle
     single = Reference(fastest.layout, 1, lambda: in_process(1, fastest.layout))
     single.runs.append(fastest)
 
-    rows = []
-    print(f"(b) service: python -m florai, max batch {limit.batch_size}, over loopback HTTP ...", flush=True)
-    with running_service(args.models, limit.batch_size, args.service_torch_threads) as service:
+    rows, floor_rows = [], []
+    print(
+        f"(b) service: python -m florai, and (d) its floor, max batch {limit.batch_size}, over loopback"
+        " HTTP ...",
+        flush=True,
+    )
+    with (
+        running_service(args.models, limit.batch_size, args.service_torch_threads) as service,
+        running_service(
+            args.models, limit.batch_size, args.service_torch_threads, command=FLOOR_COMMAND
+        ) as floor,
+    ):
         for concurrency in CONCURRENCY:
             reference = single if concurrency == 1 else limit
             around = [reference.measure()]
-            rounds: list[LoadResult] = []
+            rounds: dict[str, list[LoadResult]] = {"service": [], "floor": []}
             for index in range(args.rounds):
                 warmup = args.warmup if index == 0 else ROUND_WARMUP_S
-                rounds.append(
-                    asyncio.run(drive(service, photos, concurrency, args.seconds, args.max_requests, warmup))
-                )
+                # Alternate which goes first, so neither always follows the in-process reference.
+                order = (("service", service), ("floor", floor))
+                for name, target in order if index % 2 == 0 else reversed(order):
+                    load = drive(target, photos, concurrency, args.seconds, args.max_requests, warmup)
+                    rounds[name].append(asyncio.run(load))
                 around.append(reference.measure())
-            rows.append(service_row(concurrency, rounds, around))
-            print(f"    concurrency {concurrency}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
+            rows.append(service_row(concurrency, rounds["service"], around))
+            floor_rows.append(service_row(concurrency, rounds["floor"], around))
+            print(
+                f"    concurrency {concurrency}: {rows[-1]['images_per_s']:.1f} images/s"
+                f" (floor {floor_rows[-1]['images_per_s']:.1f})",
+                flush=True,
+            )
     print("(c) naive: one image at a time, forward(batch=1), in process ...", flush=True)
     naive = in_process(1, single.layout)
-    return rows, limit, sweep, single, naive
+    return rows, floor_rows, limit, sweep, single, naive
 
 
 def service_row(concurrency: int, rounds: list[LoadResult], references: list[Throughput]) -> dict:
@@ -243,16 +266,17 @@ def print_report(r: dict) -> None:
         best = " (best)" if chosen else ""
         label = f"(a) {row['layout']}, batch {row['batch_size']}{best}"
         print(f"{label:<36}{row['images_per_s']:>9.1f}{row['cpu_ms_per_image']:>11.2f}")
-    for row in r["service"]:
-        label = f"(b) service, concurrency {row['concurrency']}"
-        errors = f"  {row['errors']} errors" if row["errors"] else ""
-        print(
-            f"{label:<36}{row['images_per_s']:>9.1f}"
-            f"{row['server_cpu_ms_per_request'] + row['client_cpu_ms_per_request']:>11.2f}"
-            f"{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}{row['p99_ms']:>9.2f}"
-            f"   ({row['over_reference']:.2f} x the in-process runs around it, median of"
-            f" {row['rounds']} rounds){errors}"
-        )
+    for part, name in (("(b)", "service"), ("(d)", "floor")):
+        for row in r[name]:
+            label = f"{part} {name}, concurrency {row['concurrency']}"
+            errors = f"  {row['errors']} errors" if row["errors"] else ""
+            print(
+                f"{label:<36}{row['images_per_s']:>9.1f}"
+                f"{row['server_cpu_ms_per_request'] + row['client_cpu_ms_per_request']:>11.2f}"
+                f"{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+                f"   ({row['over_reference']:.2f} x the in-process runs around it, median of"
+                f" {row['rounds']} rounds){errors}"
+            )
     naive = r["naive"]
     print(
         f"{'(c) naive, one image per forward':<36}{naive['images_per_s']:>9.1f}"
@@ -272,11 +296,16 @@ def print_report(r: dict) -> None:
     )
     print(f"service / naive at concurrency 32: {r['service_over_naive_at_32']:.3f}  (target > 1)")
     print(
+        f"floor / limit at concurrency 32: {r['floor_over_limit_at_32']:.3f}"
+        f"  (the serving parts without the app; service / floor: {r['service_over_floor_at_32']:.3f})"
+    )
+    print(
         f"added latency at concurrency 1: {r['added_latency_ms_at_1']:.2f} ms  (median over rounds of service"
         f" p50 minus the single-image time around it, {limit['single_image_ms']} ms overall"
         f" ({limit['single_image_layout']});"
         f" target < {TARGET_ADDED_LATENCY_MS} ms)"
     )
+    print(f"floor's added latency at concurrency 1: {r['floor_added_latency_ms_at_1']:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -83,9 +83,20 @@ class Service:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+SERVICE_COMMAND = (sys.executable, "-m", "florai")
+# (d) the floor: the service's serving parts without the app (bench.floor).
+FLOOR_COMMAND = (sys.executable, str(Path(__file__).with_name("floor.py")))
+
+
 @contextmanager
-def running_service(models: Path, max_batch_size: int, torch_threads: int | None = None) -> Iterator[Service]:
-    """Start ``python -m florai`` (identify only) on a free loopback port; yield it once /readyz is 200."""
+def running_service(
+    models: Path,
+    max_batch_size: int,
+    torch_threads: int | None = None,
+    command: tuple[str, ...] = SERVICE_COMMAND,
+) -> Iterator[Service]:
+    """Start ``python -m florai`` (identify only; or ``command`` with the same environment) on a
+    free loopback port; yield it once /readyz is 200."""
     port = free_port()
     threads = {THREADS_ENV: str(torch_threads)} if torch_threads else {}
     with tempfile.TemporaryDirectory(prefix="florai-bench-") as data:
@@ -105,7 +116,7 @@ def running_service(models: Path, max_batch_size: int, torch_threads: int | None
         }
         log_path = Path(data) / "server.log"
         with log_path.open("wb") as log:
-            server = subprocess.Popen([sys.executable, "-m", "florai"], env=env, stdout=log, stderr=log)
+            server = subprocess.Popen(list(command), env=env, stdout=log, stderr=log)
             base = f"http://127.0.0.1:{port}"
             try:
                 wait_ready(base, server, log_path)
