@@ -24,7 +24,6 @@ from florai import contract
 from florai.api import multipart
 from florai.api.schemas import DEFAULT_TOP_K
 from florai.inference.batcher import Batcher
-from florai.inference.runtime import default_processes, torch_threads
 from florai.inference.worker import WorkerPool
 from florai.models.loader import load_model
 from florai.settings import Settings, load_settings
@@ -45,9 +44,7 @@ class FloorServer:
         settings = self.settings
         uri = settings.model_uri(contract.TASK_IDENTIFY)
         model = await asyncio.to_thread(load_model, uri, settings.device)
-        threads = torch_threads()
-        processes = settings.inference_processes or default_processes(str(model.device), 1, threads)
-        self.pool = WorkerPool(model, processes, threads)
+        self.pool = WorkerPool.sized_for(model, 1, settings.inference_processes)
         await asyncio.to_thread(self.pool.start)
         self.batcher = Batcher(
             self.pool, max_batch_size=settings.max_batch_size, max_queue=settings.max_queue

@@ -46,7 +46,6 @@ class Runtime:
         """Load every task's model; in process mode start its worker pool. Every pool is launched
         before any is waited on, so the children's imports and model loads overlap each other and
         the next model's load here (start-up is CPU-bound: a child takes seconds to load torch)."""
-        from florai.inference.runtime import default_processes, torch_threads
         from florai.inference.worker import WorkerError, WorkerPool
         from florai.models.errors import ModelLoadError
         from florai.models.loader import load_model
@@ -65,11 +64,8 @@ class Runtime:
                 if self.settings.inference_worker != "process":
                     await self._serve_model(task, model, model)
                     continue
-                threads = torch_threads()
-                processes = self.settings.inference_processes or default_processes(
-                    str(model.device), len(self.settings.tasks), threads
-                )
-                pool = WorkerPool(model, processes, threads)
+                settings = self.settings
+                pool = WorkerPool.sized_for(model, len(settings.tasks), settings.inference_processes)
                 try:
                     starting.append((task, model, pool, pool.launch()))
                 except OSError as exc:  # could not start a process (limits, memory)

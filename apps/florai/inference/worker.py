@@ -50,6 +50,7 @@ from florai.inference.images import (
     ImageError,
     UnsupportedImageError,
 )
+from florai.inference.runtime import default_processes, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -373,6 +374,14 @@ class WorkerPool:
         self.total_threads = total_threads
         self.shared_threads = max(1, total_threads // processes)
         self._idle = list(self.workers)  # no batch outstanding; the last one freed is used first
+
+    @classmethod
+    def sized_for(cls, model: Any, models: int, processes: int | None = None) -> WorkerPool:
+        """The pool the service runs for ``model``, one of ``models`` served by this process: the
+        CPU budget (florai.inference.runtime.torch_threads) as its threads, and ``processes``
+        children (FLORAI_INFERENCE_PROCESSES) or else ``default_processes``."""
+        threads = torch_threads()
+        return cls(model, processes or default_processes(str(model.device), models, threads), threads)
 
     @property
     def lanes(self) -> int:

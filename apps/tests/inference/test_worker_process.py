@@ -25,6 +25,7 @@ from florai.inference.images import (
     UnsupportedImageError,
     decode_for_model,
 )
+from florai.inference.runtime import THREADS_ENV
 from florai.inference.worker import PIPELINE_DEPTH, BatchOutcome, InferenceWorker, WorkerError, WorkerPool
 from florai.models.loader import LoadedModel, load_model
 
@@ -286,3 +287,15 @@ def test_a_pool_that_cannot_start_stops_every_child(model: LoadedModel, tmp_path
     with pytest.raises(WorkerError, match="failed to start: ModelChecksumError"):
         pool.start()
     assert not pool.alive and all(pid is None for pid in pool.pids)
+
+
+def test_pool_sized_for_the_cpu_budget_and_the_models_sharing_it(
+    model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(THREADS_ENV, "4")
+    alone, shared = WorkerPool.sized_for(model, 1), WorkerPool.sized_for(model, 2)
+    pinned = WorkerPool.sized_for(model, 2, processes=3)  # FLORAI_INFERENCE_PROCESSES wins
+    assert [len(p.workers) for p in (alone, shared, pinned)] == [4, 2, 3]
+    assert [p.total_threads for p in (alone, shared, pinned)] == [4, 4, 4]
+    assert [p.shared_threads for p in (alone, shared, pinned)] == [1, 2, 1]
+    assert not any(w.alive for p in (alone, shared, pinned) for w in p.workers)  # nothing started
