@@ -40,6 +40,17 @@ EBS_CSI = ServiceAccount("ebs-csi", NAMESPACE_KUBE_SYSTEM, "ebs-csi-controller-s
 # Exports the age of the latest RDS backup/snapshot so a stale backup pages before a restore needs it.
 BACKUP_EXPORTER = ServiceAccount("backup-exporter", NAMESPACE_APPS, "florai-backup-exporter")
 
+# Service accounts of the day-one add-ons (issues 15 and 16); each gets its IRSA role in the
+# program and its add-on in argocd/addons. Listed in IRSA_SERVICE_ACCOUNTS once the program
+# declares its role.
+VPC_CNI = ServiceAccount("vpc-cni", NAMESPACE_KUBE_SYSTEM, "aws-node")
+NAMESPACE_EXTERNAL_DNS = "external-dns"
+EXTERNAL_DNS = ServiceAccount("external-dns", NAMESPACE_EXTERNAL_DNS, "external-dns")
+NAMESPACE_MONITORING = "monitoring"
+CLOUDWATCH_EXPORTER = ServiceAccount("cloudwatch-exporter", NAMESPACE_MONITORING, "yace-cloudwatch-exporter")
+NAMESPACE_LOGGING = "logging"
+LOG_SHIPPER = ServiceAccount("log-shipper", NAMESPACE_LOGGING, "fluent-bit")
+
 IRSA_SERVICE_ACCOUNTS: tuple[ServiceAccount, ...] = (
     INFERENCE,
     LOAD_BALANCER_CONTROLLER,
@@ -72,3 +83,30 @@ def image_repository(environment: str) -> str:
 
 # Where each environment's image comes from: CI pushes into dev, promotion copies dev -> staging -> prod.
 PROMOTED_FROM = {"staging": "dev", "prod": "staging"}
+
+
+# The GitOps bridge: annotation names on the Argo CD cluster Secret that the program writes and
+# the ApplicationSets read (as {{metadata.annotations.<name>}}). Every IRSA role is also there as
+# role_arn_annotation(account).
+BRIDGE_AWS_ACCOUNT_ID = "aws_account_id"
+BRIDGE_AWS_REGION = "aws_region"
+BRIDGE_CLUSTER_NAME = "aws_cluster_name"
+BRIDGE_VPC_ID = "aws_vpc_id"
+BRIDGE_VPC_CIDR = "aws_vpc_cidr"
+BRIDGE_WAF_ACL_ARN = "waf_acl_arn"
+BRIDGE_DATABASE_ENDPOINT = "database_endpoint"
+BRIDGE_DATABASE_SECRET_ARN = "database_secret_arn"
+BRIDGE_REDIS_ENDPOINT = "redis_endpoint"
+BRIDGE_REDIS_AUTH_SECRET_ARN = "redis_auth_secret_arn"
+BRIDGE_MODEL_BUCKET_NAME = "model_bucket_name"
+BRIDGE_ECR_REPOSITORY_URL = "ecr_repository_url"
+BRIDGE_HOSTED_ZONE_ID = "hosted_zone_id"
+BRIDGE_DOMAIN_NAME = "domain_name"
+BRIDGE_API_HOSTNAME = "api_hostname"
+BRIDGE_CERTIFICATE_ARN = "certificate_arn"
+BRIDGE_LOG_GROUP_NAME = "log_group_name"
+
+
+def role_arn_annotation(account: ServiceAccount) -> str:
+    """Bridge annotation carrying the IRSA role ARN of ``account``, e.g. ``inference_role_arn``."""
+    return f"{account.key.replace('-', '_')}_role_arn"
