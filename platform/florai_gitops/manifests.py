@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from florai_dev.tools import ToolError, tool_path
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")
 # Everything an overlay may reference lives under this folder.
@@ -40,7 +42,11 @@ def overlay_dir(root: Path, env: str) -> Path:
 
 def kustomize(path: Path) -> list[dict[str, Any]]:
     """Objects `kubectl kustomize` renders from a kustomization folder."""
-    done = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True)
+    try:
+        kubectl = tool_path("kubectl")
+    except ToolError as exc:
+        raise RenderError(f"error: {exc}") from None
+    done = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True)
     if done.returncode != 0:
         raise RenderError(f"kubectl kustomize {path} failed:\n{done.stderr.strip()}")
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]

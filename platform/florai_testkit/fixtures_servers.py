@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from florai_testkit.servers import PostgresServer, RedisServer, redis_command
+from florai_testkit.servers import PostgresServer, RedisServer, redis_client
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +39,11 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 
 def _flushall(port: int) -> None:
-    reply = redis_command(port, b"FLUSHALL")
-    if not reply.startswith(b"+OK"):
-        raise RuntimeError(f"redis FLUSHALL failed: {reply!r}")
+    client = redis_client(port)
+    try:
+        client.flushall()
+    finally:
+        client.close()
 
 
 @pytest.fixture

@@ -366,29 +366,25 @@ class PostgresServer(TempServer):
         self._admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
-def redis_command(port: int, command: bytes, host: str = LOOPBACK) -> bytes:
-    """Send one inline command to Redis and return the raw reply (plain socket, no client library)."""
-    with socket.create_connection((host, port), timeout=1.0) as s:
-        s.sendall(command + b"\r\n")
-        reply = s.recv(65536)
-        if reply.startswith(b"$"):  # bulk string: read until the announced length has arrived
-            header, _, body = reply.partition(b"\r\n")
-            while len(body) < int(header[1:]) + 2:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                body += chunk
-            return body[: int(header[1:])]
-        return reply
+def redis_client(port: int, host: str = LOOPBACK):
+    """A redis-py client for the server on ``port`` (short timeouts: probes must not hang)."""
+    import redis  # the app's own client library; imported here so PostgreSQL-only users need not have it
+
+    return redis.Redis(host=host, port=port, socket_timeout=1.0, socket_connect_timeout=1.0)
 
 
 def redis_serves(port: int, pid: int | None = None) -> bool:
     """True when a Redis server answers on ``port`` (and, given ``pid``, it is that process)."""
+    import redis
+
+    client = redis_client(port)
     try:
-        info = redis_command(port, b"INFO server")
-    except OSError:
+        info = client.info("server")
+    except (redis.RedisError, OSError):
         return False
-    return pid is None or f"process_id:{pid}\r\n".encode() in info
+    finally:
+        client.close()
+    return pid is None or info.get("process_id") == pid
 
 
 class RedisServer(ProcessServer):

@@ -7,6 +7,7 @@ plan shows the component tree, the dependency graph and which values are secret.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import runpy
 from pathlib import Path
@@ -16,9 +17,8 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.settings import ROOT
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import rpc, run_in_stack
+from pulumi.runtime import settings as pulumi_settings
 
 from florai_infra import PROJECT
 from florai_infra.offline.calls import answer_call
@@ -29,26 +29,26 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 PROGRAM = REPO_ROOT / "platform" / "__main__.py"
 ACCOUNT_ID = "123456789012"
 
-# Sentinels of Pulumi's wire format (sdk/python/lib/pulumi/runtime/rpc.py).
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SIG_SECRET = "1b47061264138c4ac30d75fd1eb44270"
-_SIG_RESOURCE = "5cf8f73096256a8f31e491e813e4eb8e"
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 UNKNOWN_MARK = "[unknown]"
+
+
+def _is_resource_reference(value: dict[str, Any]) -> bool:
+    # The SDK has no public predicate for references (is_rpc_secret's sibling); its constant is
+    # imported, not copied, and tests/infra/test_offline_engine.py pins the wire shape.
+    return value.get(rpc._special_sig_key) == rpc._special_resource_sig
 
 
 def scrub(value: Any) -> Any:
     """Turn wire-format values into plain JSON: secrets masked, references as URNs."""
     if isinstance(value, dict):
-        sig = value.get(_SIG_KEY)
-        if sig == _SIG_SECRET:
+        if rpc.is_rpc_secret(value):
             return SECRET_MARK
-        if sig == _SIG_RESOURCE:
+        if _is_resource_reference(value):
             return value.get("urn")
         return {k: scrub(v) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v) for v in value]
-    if value == _UNKNOWN:
+    if value == rpc.UNKNOWN:
         return UNKNOWN_MARK
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -169,15 +169,22 @@ def run_stack(
         monitor=monitor,
         logger=logging.getLogger("florai.offline"),
     )
-    ROOT.set(None)  # set_mocks made a root stack; run_in_stack makes the real one
+    # One root stack per run: a previous run's (same process, e.g. the test suite) must go.
+    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
 
     def main() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
+    # The SDK's outputs live on the thread's current event loop; run the stack to completion on it.
     try:
-        _sync_await(run_in_stack(main))
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_in_stack(main))
     finally:
-        ROOT.set(None)
+        pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     return Plan(
         project=PROJECT,
         stack=stack,

@@ -1,0 +1,1 @@
+"""Developer tooling of the commands themselves: system packages, the virtualenv, locks, pinned tools."""
