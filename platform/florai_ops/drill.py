@@ -141,7 +141,20 @@ def _verify(changes: list[Change], disaster_at: datetime, actors: set[str], sett
     return before, after, lost, resurrected, wrong, max(recovered, default=None)
 
 
+PROGRESS_LINES = 4  # during the load phase, so a long drill is never silent
+
+
+def _load_with_progress(load: ConsentLoad, seconds: float, log) -> None:
+    """Let the writers run for ``seconds``, saying so PROGRESS_LINES times."""
+    step = seconds / PROGRESS_LINES
+    for done in range(1, PROGRESS_LINES + 1):
+        time.sleep(step)
+        log(f"  load {done * step:.0f}/{seconds:.0f} s: {load.committed} changes committed")
+
+
 def run_drill(shape: DrillShape, log=print) -> DrillReport:
+    total = shape.warmup_s + shape.load_s + shape.after_s
+    log(f"drill: {shape.writers} writers for about {total:.0f} s, then a point-in-time restore")
     primary = ArchivingPostgresServer()
     restored: RestoredPostgresServer | None = None
     try:
@@ -157,7 +170,7 @@ def run_drill(shape: DrillShape, log=print) -> DrillReport:
         primary.base_backup(primary.backup_dir())
         base_backup_s = time.monotonic() - started
         log(f"base backup done in {base_backup_s:.2f} s at {load.committed} changes; load continues")
-        time.sleep(shape.load_s)
+        _load_with_progress(load, shape.load_s, log)
         disaster_at, target = _disaster(dsn)
         disaster_clock = time.monotonic()
         log(f"disaster at {target} ({load.committed} changes so far); writes continue")

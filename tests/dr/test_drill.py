@@ -8,14 +8,25 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from florai_ops.consent_load import Change
-from florai_ops.drill import SHORT, _verify, main, run_drill
+from florai_ops.drill import PROGRESS_LINES, SHORT, _verify, main, run_drill
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
+LOG: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def report():
-    return run_drill(SHORT, log=lambda _line: None)
+    return run_drill(SHORT, log=LOG.append)
+
+
+def test_the_drill_says_what_it_does_as_it_goes(report) -> None:
+    assert LOG[0].startswith(f"drill: {SHORT.writers} writers for about")
+    progress = [line for line in LOG if line.strip().startswith("load ")]
+    assert len(progress) == PROGRESS_LINES
+    committed = [int(line.split(": ")[1].split()[0]) for line in progress]
+    assert committed == sorted(committed) and committed[-1] > committed[0]  # the load was running
 
 
 def test_short_drill_restores_exactly_the_changes_before_the_disaster(report) -> None:
