@@ -64,7 +64,9 @@ def run_pip(python: Path, args: list[str], count_from: str | None = None) -> Non
         if count_from and line.startswith(count_from):
             seen += 1
             if seen % PROGRESS_EVERY == 0:
-                print(f"      {seen} packages...", flush=True)
+                print(f"      {seen} packages checked...", flush=True)
+        elif count_from and line.startswith("Installing collected packages:"):
+            print(f"      {seen} packages checked; installing them (the longest part)...", flush=True)
     if proc.wait() != 0:
         print("\n".join(tail), file=sys.stderr)
         raise SystemExit(f"error: `pip {' '.join(args[:2])}` failed in {python.parent.parent}")
