@@ -71,7 +71,7 @@ def test_diff_rendering(plan):
         '        instanceClass: "db.t4g.small" -> "db.t4g.medium"',
         "        multiAz: (absent) -> true",
         '        tags.owner: "dba" -> "platform"',
-        "    1 added, 1 removed, 1 changed",
+        "    1 added, 1 removed, 1 updated, 0 replaced",
     ]
 
 

@@ -1,12 +1,14 @@
 """`python -m florai_infra.preview`: offline preview, plan snapshots, JSON plan, or the live preview.
 
 Exit status: 0 clean, 1 a mandatory policy violation, 2 a config error, an unknown stack
-or (``--live``) a missing Pulumi CLI or AWS credentials.
+or (``--live``) a missing Pulumi CLI or AWS credentials, 3 a stateful resource (database,
+cache, bucket, key, cluster, registry) replaced or deleted without ``ALLOW_REPLACE=<category>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,15 +20,18 @@ from florai_infra import STACKS
 from florai_infra.offline.engine import PROGRAM, load_stack_config, run_stack
 from florai_infra.offline.plan import Plan
 from florai_infra.policies.evaluate import evaluate, has_blocking
-from florai_infra.preview.diff import diff_plans, render_diff
+from florai_infra.preview.changes import plan_change, render_guard
+from florai_infra.preview.diff import render_diff
 from florai_infra.preview.live import run_live
 from florai_infra.preview.report import render_header, render_outputs, render_summary, render_verdicts
 from florai_infra.preview.snapshots import PLANS_DIR, read_snapshot, snapshot_path, write_snapshot
 from florai_infra.preview.style import Style
 from florai_infra.preview.tree import render_tree
+from florai_infra.replacements.guard import ALLOW_VARIABLE, acknowledged_names
 
 DEFAULT_REGION = "us-east-1"
 ELAPSED_PREFIX = "Elapsed:"  # the one line that differs between two runs
+EXIT_GUARDED = 3
 
 
 class PreviewError(Exception):
@@ -79,6 +84,7 @@ def offline_preview(
     config: dict[str, Any] | None = None,
     program: Path = PROGRAM,
     plans_dir: Path = PLANS_DIR,
+    allow_replace: str | None = None,
 ) -> int:
     """Print the whole offline preview of ``stack``; return the exit status."""
     style = style or Style()
@@ -96,14 +102,21 @@ def offline_preview(
     lines += ["", style.bold("Resources:"), *render_summary(plan, style)]
     lines += ["", style.bold("Policies:"), *render_verdicts(verdicts, style)]
     lines += ["", style.bold(f"Diff against the committed plan {snapshot}:")]
+    change = None
     if committed is None:
         lines.append(f"    no committed plan yet: run `make plan` to write {snapshot}")
     else:
-        lines += render_diff(diff_plans(committed, plan), style)
+        allowed = acknowledged_names(os.environ.get(ALLOW_VARIABLE) if allow_replace is None else allow_replace)
+        change = plan_change(committed, plan, allowed)
+        lines += render_diff(change.diff, style, change.actions)
+        guard = render_guard(change, style)
+        lines += ["", *guard] if guard else []
     total = time.perf_counter() - started
     lines += ["", f"{ELAPSED_PREFIX} {total:.2f}s (program under mocks {ran:.2f}s)"]
     print("\n".join(lines), file=out)
-    return 1 if has_blocking(verdicts) else 0
+    if has_blocking(verdicts):
+        return 1
+    return EXIT_GUARDED if change and change.blocked else 0
 
 
 def write_plans(
