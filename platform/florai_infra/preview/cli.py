@@ -106,7 +106,9 @@ def offline_preview(
     if committed is None:
         lines.append(f"    no committed plan yet: run `make plan` to write {snapshot}")
     else:
-        allowed = acknowledged_names(os.environ.get(ALLOW_VARIABLE) if allow_replace is None else allow_replace)
+        allowed = acknowledged_names(
+            os.environ.get(ALLOW_VARIABLE) if allow_replace is None else allow_replace
+        )
         change = plan_change(committed, plan, allowed)
         lines += render_diff(change.diff, style, change.actions)
         guard = render_guard(change, style)

@@ -76,7 +76,11 @@ def _why(causes: list[str]) -> list[str]:
     if not causes:
         return []
     return textwrap.wrap(
-        "why: " + "; ".join(causes), WIDTH, initial_indent=" " * 8, subsequent_indent=" " * 13, break_on_hyphens=False
+        "why: " + "; ".join(causes),
+        WIDTH,
+        initial_indent=" " * 8,
+        subsequent_indent=" " * 13,
+        break_on_hyphens=False,
     )
 
 
@@ -100,6 +104,8 @@ def render_diff(diff: PlanDiff, style: Style, actions: dict[str, Action] | None 
     replaced = [a for a in actions.values() if a.replaces]
     updated = len(set(changed) | set(actions)) - len(replaced)
     first = sum(a.kind is Kind.DELETE_BEFORE_REPLACE for a in replaced)
-    tally = f"{len(diff.added)} added, {len(diff.removed)} removed, {updated} updated, {len(replaced)} replaced"
+    tally = (
+        f"{len(diff.added)} added, {len(diff.removed)} removed, {updated} updated, {len(replaced)} replaced"
+    )
     lines.append(f"    {tally}" + (f" ({first} deleting first)" if first else ""))
     return lines

@@ -7,11 +7,10 @@ replacement (otherwise that input just changes), or when its provider is replace
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
-
-import re
 
 from florai_infra.offline.engine import ACCOUNT_ID
 from florai_infra.offline.outputs import fabricate_outputs, physical_id
@@ -70,7 +69,9 @@ def _replace_kind(resource: PlannedResource) -> Kind:
 
 def new_identity(resource: PlannedResource, region: str | None) -> set[str]:
     """The id and ARN-like outputs that change when ``resource`` is replaced (not its own name)."""
-    rid = physical_id(resource.type, resource.name, resource.inputs, region=region or "", account_id=ACCOUNT_ID)
+    rid = physical_id(
+        resource.type, resource.name, resource.inputs, region=region or "", account_id=ACCOUNT_ID
+    )
     own = {v for v in flatten(resource.inputs).values() if isinstance(v, str)}
     if rid in own:  # its id is a name the program sets: the replacement keeps it
         return set()
@@ -144,5 +145,7 @@ def classify(committed: Plan, current: Plan, diff: PlanDiff) -> dict[str, Action
                 if replace(dependent, f"{_fields(forcing)} references {replaced.name} (replaced)"):
                     pending.append(dependent.urn)
             elif paths and dependent.urn not in actions:
-                actions[dependent.urn] = Action(dependent, Kind.UPDATE, [f"{_fields(paths)}: new id of {replaced.name}"])
+                actions[dependent.urn] = Action(
+                    dependent, Kind.UPDATE, [f"{_fields(paths)}: new id of {replaced.name}"]
+                )
     return dict(sorted(actions.items()))

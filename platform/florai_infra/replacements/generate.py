@@ -27,9 +27,11 @@ OUT_DIR = Path(__file__).resolve().parents[2] / "upstream" / "aws-provider"
 INDEX_URL = "https://github.com/lonegunmanb/terraform-provider-aws-index"
 UPSTREAM_URL = "https://github.com/hashicorp/terraform-provider-aws"
 
-# A map entry whose value is a literal with a body: `"cidr_block": {` or `names.AttrName: schema.StringAttribute{`.
+# A map entry whose value has a body: `"cidr_block": {` or `names.AttrName: schema.StringAttribute{`.
 _KEY = re.compile(r'(?:"([a-z0-9_]+)"|names\.Attr(\w+))\s*:\s*(?:[\w.&*\[\]]*)\{')
-_FORCE = re.compile(r"ForceNew:\s*true|planmodifier\.RequiresReplace\(\)|\w+planmodifier\.RequiresReplace\(\)")
+_FORCE = re.compile(
+    r"ForceNew:\s*true|planmodifier\.RequiresReplace\(\)|\w+planmodifier\.RequiresReplace\(\)"
+)
 _MAYBE = re.compile(r"\w*planmodifier\.RequiresReplaceIf\w*\(")
 # names.Attr constants keep initialisms upper-case: AttrVPCID is vpc_id, AttrSubnetIDs subnet_ids.
 _INITIALISMS = (
@@ -215,7 +217,9 @@ def build(repo: IndexRepo, tokens: list[str]) -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m florai_infra.replacements.generate", description=__doc__)
-    parser.add_argument("--index-git", type=Path, required=True, help="git dir of terraform-provider-aws-index")
+    parser.add_argument(
+        "--index-git", type=Path, required=True, help="git dir of terraform-provider-aws-index"
+    )
     parser.add_argument("--ref", required=True, help="the upstream release tag, e.g. v6.58.0")
     parser.add_argument("--pulumi-aws", required=True, help="the pinned pulumi-aws version it stands for")
     parser.add_argument("--note", default="", help="a line on how the release was chosen")

@@ -29,7 +29,9 @@ class ReplaceRule:
     def forces_replacement(self, path: str) -> bool:
         """Whether changing input ``path`` (``a.b[0].c``) replaces the resource."""
         bare = _INDEX.sub("", path)
-        return any(bare == p or bare.startswith(p + ".") or p.startswith(bare + ".") for p in self.replace_on_changes)
+        return any(
+            bare == p or bare.startswith(p + ".") or p.startswith(bare + ".") for p in self.replace_on_changes
+        )
 
 
 @cache
