@@ -143,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--write-plans", nargs="+", metavar="STACK", help="rewrite platform/plans/<stack>.json")
     parser.add_argument("--live", action="store_true", help="`pulumi preview --diff` with the policy pack")
     parser.add_argument("--json", action="store_true", help="print the recorded plan as JSON")
+    parser.add_argument(
+        "--allow-replace",
+        metavar="NAMES",
+        help=f"stateful categories or resource names acknowledged as replaced (default: ${ALLOW_VARIABLE})",
+    )
     parser.add_argument("--no-color", action="store_true", help="never colour the output")
     parser.add_argument("--program", type=Path, default=PROGRAM, help="Pulumi program (default: platform/)")
     parser.add_argument("--config", type=Path, help="config file to use instead of Pulumi.<stack>.yaml")
@@ -177,7 +182,13 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             return 0
         style = Style.for_stream(out, args.no_color)
         return offline_preview(
-            args.stack, out, style=style, config=config, program=args.program, plans_dir=args.plans_dir
+            args.stack,
+            out,
+            style=style,
+            config=config,
+            program=args.program,
+            plans_dir=args.plans_dir,
+            allow_replace=args.allow_replace,
         )
     except PreviewError as exc:
         print(f"error: {exc}", file=err)
