@@ -21,7 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from florai_infra.replacements.types import WANTED_TYPES, tf_name_candidates
+from florai_infra.replacements.sdk_fields import sdk_fields
+from florai_infra.replacements.types import FIELD_RENAMES, WANTED_TYPES, tf_name_candidates
 
 OUT_DIR = Path(__file__).resolve().parents[2] / "upstream" / "aws-provider"
 INDEX_URL = "https://github.com/lonegunmanb/terraform-provider-aws-index"
@@ -199,18 +200,32 @@ def resolve(repo: IndexRepo, token: str) -> str:
     raise GenerateError(f"{token}: no Terraform resource among {tf_name_candidates(token)}")
 
 
+def pulumi_path(token: str, tf_path: str, fields: set[str]) -> str:
+    """A Terraform attribute path in Pulumi's names: camelCase, list blocks plural, a few renamed."""
+    head, *rest = [camel(part) for part in tf_path.split(".")]
+    head = FIELD_RENAMES.get((token, head), head)
+    if head not in fields and f"{head}s" in fields:
+        head = f"{head}s"  # the bridge pluralises list blocks: validation_option -> validationOptions
+    if fields and head not in fields:
+        raise GenerateError(f"{token}: {tf_path} has no Pulumi input in pulumi_aws (add it to FIELD_RENAMES)")
+    return ".".join([head, *rest])
+
+
 def build(repo: IndexRepo, tokens: list[str]) -> dict[str, dict]:
     table = {}
     for token in sorted(set(tokens)):
         tf_name = resolve(repo, token)
         go, regional = schema_source(repo, tf_name)
         force, maybe = schema_paths(go)
+        fields = sdk_fields(token)
+        if not fields:
+            raise GenerateError(f"{token}: the installed pulumi_aws SDK does not declare it")
         table[token] = {
             "terraform": tf_name,
-            "replaceOnChanges": sorted(".".join(camel(p) for p in path.split(".")) for path in force),
-            "mayReplaceOnChanges": sorted(".".join(camel(p) for p in path.split(".")) for path in maybe),
+            "replaceOnChanges": sorted({pulumi_path(token, path, fields) for path in force}),
+            "mayReplaceOnChanges": sorted({pulumi_path(token, path, fields) for path in maybe}),
             "regional": regional,
-            "nameField": name_field(go),
+            "nameField": name_field(go) and pulumi_path(token, name_field(go), fields),
         }
     return table
 

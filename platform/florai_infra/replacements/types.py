@@ -92,6 +92,12 @@ RENAMES: dict[str, str] = {
 }
 
 
+# Inputs pulumi-aws names apart from the Terraform attribute (camelCased): (type, attribute) -> input.
+FIELD_RENAMES: dict[tuple[str, str], str] = {
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", "alarmName"): "name",
+}
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
