@@ -18,6 +18,7 @@ import yaml
 
 from florai_infra import STACKS
 from florai_infra.offline.engine import PROGRAM, load_stack_config, run_stack
+from florai_infra.offline.placeholders import mask
 from florai_infra.offline.plan import Plan
 from florai_infra.policies.evaluate import evaluate, has_blocking
 from florai_infra.preview.changes import plan_change, render_guard
@@ -115,7 +116,7 @@ def offline_preview(
         lines += ["", *guard] if guard else []
     total = time.perf_counter() - started
     lines += ["", f"{ELAPSED_PREFIX} {total:.2f}s (program under mocks {ran:.2f}s)"]
-    print("\n".join(lines), file=out)
+    print("\n".join(mask(line) for line in lines), file=out)
     if has_blocking(verdicts):
         return 1
     return EXIT_GUARDED if change and change.blocked else 0
