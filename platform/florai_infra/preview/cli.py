@@ -8,6 +8,7 @@ cache, bucket, key, cluster, registry) replaced or deleted without ``ALLOW_REPLA
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -17,22 +18,25 @@ from typing import Any, TextIO
 import yaml
 
 from florai_infra import STACKS
+from florai_infra.cost.prices import MissingPriceError
 from florai_infra.offline.engine import PROGRAM, load_stack_config, run_stack
-from florai_infra.offline.placeholders import mask
 from florai_infra.offline.plan import Plan
-from florai_infra.policies.evaluate import evaluate, has_blocking
-from florai_infra.preview.changes import plan_change, render_guard
-from florai_infra.preview.diff import render_diff
+from florai_infra.policies.evaluate import evaluate
+from florai_infra.preview.changes import plan_change
+from florai_infra.preview.cost import plan_cost
 from florai_infra.preview.live import run_live
-from florai_infra.preview.report import render_header, render_outputs, render_summary, render_verdicts
+from florai_infra.preview.machine import preview_json
+from florai_infra.preview.markdown import render_markdown
+from florai_infra.preview.result import EXIT_GUARDED, PreviewResult
 from florai_infra.preview.snapshots import PLANS_DIR, read_snapshot, snapshot_path, write_snapshot
 from florai_infra.preview.style import Style
-from florai_infra.preview.tree import render_tree
+from florai_infra.preview.text import render_text
 from florai_infra.replacements.guard import ALLOW_VARIABLE, acknowledged_names
+
+__all__ = ["EXIT_GUARDED", "main", "offline_preview"]
 
 DEFAULT_REGION = "us-east-1"
 ELAPSED_PREFIX = "Elapsed:"  # the one line that differs between two runs
-EXIT_GUARDED = 3
 
 
 class PreviewError(Exception):
@@ -77,6 +81,42 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def build_result(
+    stack: str,
+    *,
+    config: dict[str, Any] | None = None,
+    program: Path = PROGRAM,
+    plans_dir: Path = PLANS_DIR,
+    allow_replace: str | None = None,
+) -> PreviewResult:
+    """Run the program offline and judge the plan: policies, cost, change and guard."""
+    started = time.perf_counter()
+    config = _stack_config(stack, config)
+    plan = _run(stack, config, program)
+    ran = time.perf_counter() - started
+    committed = read_snapshot(stack, plans_dir)
+    cost, cost_error = None, None
+    try:
+        cost = plan_cost(plan, committed)
+    except MissingPriceError as exc:
+        cost_error = str(exc)
+    change = None
+    if committed is not None:
+        acknowledged = os.environ.get(ALLOW_VARIABLE) if allow_replace is None else allow_replace
+        change = plan_change(committed, plan, acknowledged_names(acknowledged))
+    return PreviewResult(
+        plan=plan,
+        region=str(config.get("aws:region", DEFAULT_REGION)),
+        verdicts=evaluate(plan),
+        snapshot=_relative(snapshot_path(stack, plans_dir)),
+        committed=committed,
+        change=change,
+        cost=cost,
+        cost_error=cost_error,
+        ran_seconds=ran,
+    )
+
+
 def offline_preview(
     stack: str,
     out: TextIO,
@@ -86,40 +126,23 @@ def offline_preview(
     program: Path = PROGRAM,
     plans_dir: Path = PLANS_DIR,
     allow_replace: str | None = None,
+    output_format: str = "text",
 ) -> int:
-    """Print the whole offline preview of ``stack``; return the exit status."""
-    style = style or Style()
+    """Print the whole offline preview of ``stack`` in ``output_format``; return the exit status."""
     started = time.perf_counter()
-    config = _stack_config(stack, config)
-    plan = _run(stack, config, program)
-    ran = time.perf_counter() - started
-    verdicts = evaluate(plan)
-    committed = read_snapshot(stack, plans_dir)
-    snapshot = _relative(snapshot_path(stack, plans_dir))
-
-    lines = render_header(plan, str(config.get("aws:region", DEFAULT_REGION)), style)
-    lines += ["", *render_tree(plan, style)]
-    lines += ["", style.bold("Outputs:"), *render_outputs(plan)]
-    lines += ["", style.bold("Resources:"), *render_summary(plan, style)]
-    lines += ["", style.bold("Policies:"), *render_verdicts(verdicts, style)]
-    lines += ["", style.bold(f"Diff against the committed plan {snapshot}:")]
-    change = None
-    if committed is None:
-        lines.append(f"    no committed plan yet: run `make plan` to write {snapshot}")
+    result = build_result(
+        stack, config=config, program=program, plans_dir=plans_dir, allow_replace=allow_replace
+    )
+    if output_format == "json":
+        out.write(json.dumps(preview_json(result), indent=2, sort_keys=True) + "\n")
+    elif output_format == "markdown":
+        out.write(render_markdown(result))
     else:
-        allowed = acknowledged_names(
-            os.environ.get(ALLOW_VARIABLE) if allow_replace is None else allow_replace
-        )
-        change = plan_change(committed, plan, allowed)
-        lines += render_diff(change.diff, style, change.actions)
-        guard = render_guard(change, style)
-        lines += ["", *guard] if guard else []
-    total = time.perf_counter() - started
-    lines += ["", f"{ELAPSED_PREFIX} {total:.2f}s (program under mocks {ran:.2f}s)"]
-    print("\n".join(mask(line) for line in lines), file=out)
-    if has_blocking(verdicts):
-        return 1
-    return EXIT_GUARDED if change and change.blocked else 0
+        lines = render_text(result, style or Style())
+        total = time.perf_counter() - started
+        lines += ["", f"{ELAPSED_PREFIX} {total:.2f}s (program under mocks {result.ran_seconds:.2f}s)"]
+        print("\n".join(lines), file=out)
+    return result.exit_code
 
 
 def write_plans(
@@ -148,6 +171,12 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-replace",
         metavar="NAMES",
         help=f"stateful categories or resource names acknowledged as replaced (default: ${ALLOW_VARIABLE})",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text for a terminal, json for machines, markdown for a pull request summary",
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the output")
     parser.add_argument("--program", type=Path, default=PROGRAM, help="Pulumi program (default: platform/)")
@@ -190,6 +219,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             program=args.program,
             plans_dir=args.plans_dir,
             allow_replace=args.allow_replace,
+            output_format=args.format,
         )
     except PreviewError as exc:
         print(f"error: {exc}", file=err)

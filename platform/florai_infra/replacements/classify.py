@@ -148,4 +148,18 @@ def classify(committed: Plan, current: Plan, diff: PlanDiff) -> dict[str, Action
                 actions[dependent.urn] = Action(
                     dependent, Kind.UPDATE, [f"{_fields(paths)}: new id of {replaced.name}"]
                 )
+    for action in actions.values():
+        action.causes = merged(action.causes)
     return dict(sorted(actions.items()))
+
+
+def merged(causes: list[str]) -> list[str]:
+    """``x references a (replaced)``, ``x references b (replaced)`` -> ``x references a, b (replaced)``."""
+    out: dict[str, list[str]] = {}
+    for cause in causes:
+        head, sep, tail = cause.partition(" references ")
+        if sep and tail.endswith(" (replaced)"):
+            out.setdefault(f"{head} references", []).append(tail.removesuffix(" (replaced)"))
+        else:
+            out.setdefault(cause, [])
+    return [f"{k} {', '.join(v)} (replaced)" if v else k for k, v in out.items()]
