@@ -61,6 +61,11 @@ def camel(snake: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+def attribute_names(go: str) -> list[str]:
+    """Every attribute and block name of the schema, at any depth (the Terraform-plan export's names)."""
+    return sorted({m.group(1) or attr_name(m.group(2)) for m in _KEY.finditer(go)})
+
+
 def name_field(go: str) -> str | None:
     """The physical-name attribute: the one with a ``<name>_prefix`` twin (Pulumi auto-names it)."""
     keys = {m.group(1) or attr_name(m.group(2)) for m in _KEY.finditer(go)}
@@ -226,6 +231,7 @@ def build(repo: IndexRepo, tokens: list[str]) -> dict[str, dict]:
             "mayReplaceOnChanges": sorted({pulumi_path(token, path, fields) for path in maybe}),
             "regional": regional,
             "nameField": name_field(go) and pulumi_path(token, name_field(go), fields),
+            "terraformAttributes": attribute_names(go),
         }
     return table
 

@@ -25,6 +25,7 @@ class ReplaceRule:
     replace_on_changes: tuple[str, ...]
     regional: bool
     name_field: str | None
+    terraform_attributes: tuple[str, ...] = ()
 
     def forces_replacement(self, path: str) -> bool:
         """Whether changing input ``path`` (``a.b[0].c``) replaces the resource."""
@@ -44,6 +45,7 @@ def load_rules(path: Path = RULES_FILE) -> dict[str, ReplaceRule]:
             replace_on_changes=tuple(entry["replaceOnChanges"]),
             regional=entry["regional"],
             name_field=entry.get("nameField"),
+            terraform_attributes=tuple(entry.get("terraformAttributes") or ()),
         )
         for token, entry in data.items()
     }
