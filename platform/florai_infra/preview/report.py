@@ -34,7 +34,7 @@ def render_outputs(plan: Plan) -> list[str]:
             lines.append(line)
             continue
         lines.append(f"    {key}:")
-        items = value.items() if isinstance(value, dict) else (("-", v) for v in value)
+        items = sorted(value.items()) if isinstance(value, dict) else [("-", v) for v in value]
         lines += [f"        {k}{':' if isinstance(value, dict) else ''} {show_quoted(v)}" for k, v in items]
     return lines
 
