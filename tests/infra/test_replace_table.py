@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
 from florai_infra import STACKS
-from florai_infra.preview.snapshots import read_snapshot
+from florai_infra.offline.engine import run_stack
+from florai_infra.preview.cli import main
+from florai_infra.preview.snapshots import read_snapshot, write_snapshot
 from florai_infra.replacements.generate import attr_name, name_field, schema_paths
 from florai_infra.replacements.rules import (
     RULES_FILE,
@@ -141,3 +145,26 @@ def test_generator_reads_force_new_and_requires_replace():
         "ipv6_cidr_block",
         "kms_key_id",
     ]
+
+
+def test_preview_names_an_uncovered_type_in_one_line(tmp_path):
+    """A changed resource of a type without a rule: the preview says which, in one line, exit 2."""
+    program = Path(__file__).parent / "programs" / "uncovered_type.py"
+    config = {"aws:region": "us-east-1"}
+    write_snapshot(run_stack("dev", config=config, program=program), tmp_path)
+    changed = tmp_path / "Pulumi.dev.yaml"
+    changed.write_text(yaml.safe_dump({"config": {**config, "florai:topicName": "florai-pages"}}))
+    argv = [
+        "--stack",
+        "dev",
+        "--program",
+        str(program),
+        "--config",
+        str(changed),
+        "--plans-dir",
+        str(tmp_path),
+    ]
+    out, err = io.StringIO(), io.StringIO()
+    assert main([*argv, "--allow-replace", ""], out=out, err=err) == 2
+    assert err.getvalue().startswith("error: aws:sns/topic:Topic has no replace rule in replace-rules.json")
+    assert err.getvalue().count("\n") == 1

@@ -32,6 +32,7 @@ from florai_infra.preview.snapshots import PLANS_DIR, read_snapshot, snapshot_pa
 from florai_infra.preview.style import Style
 from florai_infra.preview.text import render_text
 from florai_infra.replacements.guard import ALLOW_VARIABLE, acknowledged_names
+from florai_infra.replacements.rules import UncoveredTypeError
 
 __all__ = ["EXIT_GUARDED", "main", "offline_preview"]
 
@@ -103,7 +104,10 @@ def build_result(
     change = None
     if committed is not None:
         acknowledged = os.environ.get(ALLOW_VARIABLE) if allow_replace is None else allow_replace
-        change = plan_change(committed, plan, acknowledged_names(acknowledged))
+        try:
+            change = plan_change(committed, plan, acknowledged_names(acknowledged))
+        except UncoveredTypeError as exc:
+            raise PreviewError(str(exc)) from exc
     return PreviewResult(
         plan=plan,
         region=str(config.get("aws:region", DEFAULT_REGION)),
