@@ -260,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         f"pulumi_aws: {args.pulumi_aws}\n"
         f"retrieved: {datetime.date.today().isoformat()}\n"
         "generator: platform/florai_infra/replacements/generate.py\n"
+        "regenerate: python -m florai_infra.replacements.generate --index-git <git dir of the index>"
+        f" --ref <release> --pulumi-aws <pinned pulumi-aws>\n"
         + (f"note: {json.dumps(args.note)}\n" if args.note else "")
     )
     (args.out / "SOURCE.yaml").write_text(source)
