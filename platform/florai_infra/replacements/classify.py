@@ -8,6 +8,7 @@ replacement (otherwise that input just changes), or when its provider is replace
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -81,14 +82,23 @@ def new_identity(resource: PlannedResource, region: str | None) -> set[str]:
     return {v for k, v in outputs.items() if isinstance(v, str) and rid in v and k not in resource.inputs}
 
 
-def _references(dependent: PlannedResource, identity: set[str]) -> list[str]:
-    if not identity:
+def _references(dependent: PlannedResource, identity: set[str], names: Collection[str] = ()) -> list[str]:
+    """Input paths holding one of ``identity`` (ids, ARNs: also inside a policy) or exactly a name."""
+    if not identity and not names:
         return []
     return [
         path
         for path, value in flatten(dependent.inputs).items()
-        if isinstance(value, str) and any(ident in value for ident in identity)
+        if isinstance(value, str) and (value in names or any(ident in value for ident in identity))
     ]
+
+
+def _deleted_first_name(resource: PlannedResource, kind: Kind) -> set[str]:
+    """Deleting first, Pulumi treats inputs that name the resource as unknown too: its name may move."""
+    if kind is not Kind.DELETE_BEFORE_REPLACE:
+        return set()
+    name = resource.inputs.get(rule_for(resource.type).name_field or "")
+    return {name} if isinstance(name, str) else set()
 
 
 def classify(committed: Plan, current: Plan, diff: PlanDiff) -> dict[str, Action]:
@@ -131,6 +141,7 @@ def classify(committed: Plan, current: Plan, diff: PlanDiff) -> dict[str, Action
         urn = pending.pop(0)
         replaced = old.get(urn) or actions[urn].resource
         identity = new_identity(replaced, old_regions.get(urn))
+        names = _deleted_first_name(replaced, actions[urn].kind)
         for dependent in by_dependency.get(urn, []):
             if dependent.urn not in old or not dependent.custom:
                 continue
@@ -139,7 +150,7 @@ def classify(committed: Plan, current: Plan, diff: PlanDiff) -> dict[str, Action
                 if replace(dependent, f"its {role} {replaced.name} is replaced"):
                     pending.append(dependent.urn)
                 continue
-            paths = _references(dependent, identity)
+            paths = _references(dependent, identity, names)
             forcing = _forcing(dependent, paths)
             if forcing:
                 if replace(dependent, f"{_fields(forcing)} references {replaced.name} (replaced)"):
