@@ -15,6 +15,7 @@ import yaml
 
 from florai_infra.offline.engine import REPO_ROOT
 from florai_infra.preview.cli import ELAPSED_PREFIX, main
+from florai_infra.preview.diff import WIDTH
 from florai_infra.preview.style import Style
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -68,12 +69,18 @@ def test_tree_nests_resources_under_their_components(clean_run):
     out = clean_run[1]
     assert re.search(r"^\+   pulumi:pulumi:Stack +florai-prod +create$", out, re.M)
     assert re.search(r"^\+   ├─ florai:cluster:Cluster +cluster +create$", out, re.M)
-    node_group = re.search(r"^\+   │  └─ aws:eks/nodeGroup:NodeGroup +cluster-gpu +create  (.*)$", out, re.M)
+    # key settings follow their row, indented under the tree's guide, wrapped to the width
+    node_group = re.search(
+        r"^\+   │  └─ aws:eks/nodeGroup:NodeGroup +cluster-gpu +create\n((?:    │        .*\n)+)", out, re.M
+    )
     assert node_group, out
     assert 'instanceTypes=["g5.xlarge"]' in node_group[1]
     assert '"key":"nvidia.com/gpu"' in node_group[1]
-    assert re.search(r"^\+   └─ aws:kms/key:Key +platform-key +create  enableKeyRotation=true$", out, re.M)
-    assert re.search(r"aws:rds/instance:Instance +db-postgres +create  engine=postgres .*multiAz=true", out)
+    assert all(len(line) <= WIDTH for line in node_group[1].splitlines())
+    assert re.search(
+        r"^\+   └─ aws:kms/key:Key +platform-key +create\n          enableKeyRotation=true$", out, re.M
+    )
+    assert re.search(r"db-postgres +create\n    │        engine=postgres [^+]*multiAz=true", out)
 
 
 def test_summary_counts_by_component(clean_run):

@@ -11,7 +11,7 @@ import pytest
 
 from florai_infra.offline.engine import run_stack
 from florai_infra.offline.plan import Plan, PlannedResource
-from florai_infra.preview.cli import offline_preview
+from florai_infra.preview.cli import EXIT_GUARDED, offline_preview
 from florai_infra.preview.diff import MISSING, diff_plans, render_diff
 from florai_infra.preview.snapshots import write_snapshot
 from florai_infra.preview.style import Style
@@ -71,7 +71,7 @@ def test_diff_rendering(plan):
         '        instanceClass: "db.t4g.small" -> "db.t4g.medium"',
         "        multiAz: (absent) -> true",
         '        tags.owner: "dba" -> "platform"',
-        "    1 added, 1 removed, 1 changed",
+        "    1 added, 1 removed, 1 updated, 0 replaced",
     ]
 
 
@@ -92,9 +92,29 @@ def test_identical_plans_have_no_changes(plan):
 def test_preview_prints_the_diff_against_the_snapshot(plan, tmp_path):
     write_snapshot(edited(plan), tmp_path)
     out = io.StringIO()
-    rc = offline_preview("prod", out, config=CONFIG, program=SMALL_STACK, plans_dir=tmp_path)
-    assert rc == 0
+    rc = offline_preview(
+        "prod", out, config=CONFIG, program=SMALL_STACK, plans_dir=tmp_path, allow_replace=""
+    )
+    assert rc == EXIT_GUARDED  # the change deletes a database
     text = out.getvalue()
     section = text[text.index("Diff against the committed plan") :].splitlines()
     assert section[0] == f"Diff against the committed plan {tmp_path / 'prod.json'}:"
     assert section[1:8] == render_diff(diff_plans(edited(plan), plan), Style())
+    assert section[9:11] == [
+        "Stateful resources replaced or deleted:",
+        "    delete database: aws:rds/instance:Instance db-replica"
+        " (NOT acknowledged: set ALLOW_REPLACE=database)",
+    ]
+    acknowledged = io.StringIO()
+    assert (
+        offline_preview(
+            "prod",
+            acknowledged,
+            config=CONFIG,
+            program=SMALL_STACK,
+            plans_dir=tmp_path,
+            allow_replace="db-replica",
+        )
+        == 0
+    )
+    assert "delete database: aws:rds/instance:Instance db-replica (acknowledged)" in acknowledged.getvalue()

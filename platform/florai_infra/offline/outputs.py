@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from florai_infra.offline.placeholders import remember, remember_account, remember_outputs
+
 
 def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
@@ -61,7 +63,18 @@ def _kind(type_: str) -> str:
 def fabricate_outputs(
     type_: str, name: str, inputs: dict[str, Any], rid: str, *, region: str, account_id: str
 ) -> dict[str, Any]:
-    """Inputs echoed back plus the computed outputs programs commonly read."""
+    """Inputs echoed back plus the computed outputs programs commonly read (remembered as invented)."""
+    out = _fabricate(type_, name, inputs, rid, region=region, account_id=account_id)
+    remember_account(account_id)
+    remember_outputs(name, inputs, out)
+    if rid not in {v for v in inputs.values() if isinstance(v, str)}:
+        remember(rid, f"<id of {name}>")
+    return out
+
+
+def _fabricate(
+    type_: str, name: str, inputs: dict[str, Any], rid: str, *, region: str, account_id: str
+) -> dict[str, Any]:
     out = dict(inputs)
     out.setdefault("id", rid)
     if type_.startswith("aws:"):

@@ -1,12 +1,15 @@
 """`python -m florai_infra.preview`: offline preview, plan snapshots, JSON plan, or the live preview.
 
 Exit status: 0 clean, 1 a mandatory policy violation, 2 a config error, an unknown stack
-or (``--live``) a missing Pulumi CLI or AWS credentials.
+or (``--live``) a missing Pulumi CLI or AWS credentials, 3 a stateful resource (database,
+cache, bucket, key, cluster, registry) replaced or deleted without ``ALLOW_REPLACE=<category>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,15 +18,23 @@ from typing import Any, TextIO
 import yaml
 
 from florai_infra import STACKS
+from florai_infra.cost.prices import MissingPriceError
 from florai_infra.offline.engine import PROGRAM, load_stack_config, run_stack
 from florai_infra.offline.plan import Plan
-from florai_infra.policies.evaluate import evaluate, has_blocking
-from florai_infra.preview.diff import diff_plans, render_diff
+from florai_infra.policies.evaluate import evaluate
+from florai_infra.preview.changes import plan_change
+from florai_infra.preview.cost import plan_cost
 from florai_infra.preview.live import run_live
-from florai_infra.preview.report import render_header, render_outputs, render_summary, render_verdicts
+from florai_infra.preview.machine import preview_json
+from florai_infra.preview.markdown import render_markdown
+from florai_infra.preview.result import EXIT_GUARDED, PreviewResult
 from florai_infra.preview.snapshots import PLANS_DIR, read_snapshot, snapshot_path, write_snapshot
 from florai_infra.preview.style import Style
-from florai_infra.preview.tree import render_tree
+from florai_infra.preview.text import render_text
+from florai_infra.replacements.guard import ALLOW_VARIABLE, acknowledged_names
+from florai_infra.replacements.rules import UncoveredTypeError
+
+__all__ = ["EXIT_GUARDED", "main", "offline_preview"]
 
 DEFAULT_REGION = "us-east-1"
 ELAPSED_PREFIX = "Elapsed:"  # the one line that differs between two runs
@@ -71,6 +82,45 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def build_result(
+    stack: str,
+    *,
+    config: dict[str, Any] | None = None,
+    program: Path = PROGRAM,
+    plans_dir: Path = PLANS_DIR,
+    allow_replace: str | None = None,
+) -> PreviewResult:
+    """Run the program offline and judge the plan: policies, cost, change and guard."""
+    started = time.perf_counter()
+    config = _stack_config(stack, config)
+    plan = _run(stack, config, program)
+    ran = time.perf_counter() - started
+    committed = read_snapshot(stack, plans_dir)
+    cost, cost_error = None, None
+    try:
+        cost = plan_cost(plan, committed)
+    except MissingPriceError as exc:
+        cost_error = str(exc)
+    change = None
+    if committed is not None:
+        acknowledged = os.environ.get(ALLOW_VARIABLE) if allow_replace is None else allow_replace
+        try:
+            change = plan_change(committed, plan, acknowledged_names(acknowledged))
+        except UncoveredTypeError as exc:
+            raise PreviewError(str(exc)) from exc
+    return PreviewResult(
+        plan=plan,
+        region=str(config.get("aws:region", DEFAULT_REGION)),
+        verdicts=evaluate(plan),
+        snapshot=_relative(snapshot_path(stack, plans_dir)),
+        committed=committed,
+        change=change,
+        cost=cost,
+        cost_error=cost_error,
+        ran_seconds=ran,
+    )
+
+
 def offline_preview(
     stack: str,
     out: TextIO,
@@ -79,31 +129,24 @@ def offline_preview(
     config: dict[str, Any] | None = None,
     program: Path = PROGRAM,
     plans_dir: Path = PLANS_DIR,
+    allow_replace: str | None = None,
+    output_format: str = "text",
 ) -> int:
-    """Print the whole offline preview of ``stack``; return the exit status."""
-    style = style or Style()
+    """Print the whole offline preview of ``stack`` in ``output_format``; return the exit status."""
     started = time.perf_counter()
-    config = _stack_config(stack, config)
-    plan = _run(stack, config, program)
-    ran = time.perf_counter() - started
-    verdicts = evaluate(plan)
-    committed = read_snapshot(stack, plans_dir)
-    snapshot = _relative(snapshot_path(stack, plans_dir))
-
-    lines = render_header(plan, str(config.get("aws:region", DEFAULT_REGION)), style)
-    lines += ["", *render_tree(plan, style)]
-    lines += ["", style.bold("Outputs:"), *render_outputs(plan)]
-    lines += ["", style.bold("Resources:"), *render_summary(plan, style)]
-    lines += ["", style.bold("Policies:"), *render_verdicts(verdicts, style)]
-    lines += ["", style.bold(f"Diff against the committed plan {snapshot}:")]
-    if committed is None:
-        lines.append(f"    no committed plan yet: run `make plan` to write {snapshot}")
+    result = build_result(
+        stack, config=config, program=program, plans_dir=plans_dir, allow_replace=allow_replace
+    )
+    if output_format == "json":
+        out.write(json.dumps(preview_json(result), indent=2, sort_keys=True) + "\n")
+    elif output_format == "markdown":
+        out.write(render_markdown(result))
     else:
-        lines += render_diff(diff_plans(committed, plan), style)
-    total = time.perf_counter() - started
-    lines += ["", f"{ELAPSED_PREFIX} {total:.2f}s (program under mocks {ran:.2f}s)"]
-    print("\n".join(lines), file=out)
-    return 1 if has_blocking(verdicts) else 0
+        lines = render_text(result, style or Style())
+        total = time.perf_counter() - started
+        lines += ["", f"{ELAPSED_PREFIX} {total:.2f}s (program under mocks {result.ran_seconds:.2f}s)"]
+        print("\n".join(lines), file=out)
+    return result.exit_code
 
 
 def write_plans(
@@ -128,6 +171,17 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--write-plans", nargs="+", metavar="STACK", help="rewrite platform/plans/<stack>.json")
     parser.add_argument("--live", action="store_true", help="`pulumi preview --diff` with the policy pack")
     parser.add_argument("--json", action="store_true", help="print the recorded plan as JSON")
+    parser.add_argument(
+        "--allow-replace",
+        metavar="NAMES",
+        help=f"stateful categories or resource names acknowledged as replaced (default: ${ALLOW_VARIABLE})",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text for a terminal, json for machines, markdown for a pull request summary",
+    )
     parser.add_argument("--no-color", action="store_true", help="never colour the output")
     parser.add_argument("--program", type=Path, default=PROGRAM, help="Pulumi program (default: platform/)")
     parser.add_argument("--config", type=Path, help="config file to use instead of Pulumi.<stack>.yaml")
@@ -162,7 +216,14 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             return 0
         style = Style.for_stream(out, args.no_color)
         return offline_preview(
-            args.stack, out, style=style, config=config, program=args.program, plans_dir=args.plans_dir
+            args.stack,
+            out,
+            style=style,
+            config=config,
+            program=args.program,
+            plans_dir=args.plans_dir,
+            allow_replace=args.allow_replace,
+            output_format=args.format,
         )
     except PreviewError as exc:
         print(f"error: {exc}", file=err)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 from florai_infra.offline.plan import Plan, PlannedResource
 from florai_infra.preview.style import Style
 from florai_infra.preview.values import ABSENT, flatten, show_quoted
+from florai_infra.replacements.classify import Action, Kind
 
 MISSING = object()  # a path present on one side only
 
@@ -63,13 +65,47 @@ def _value(value: Any) -> str:
     return ABSENT if value is MISSING else show_quoted(value)
 
 
-def render_diff(diff: PlanDiff, style: Style) -> list[str]:
-    if diff.empty:
+WIDTH = 100  # terminal lines wrap here
+
+
+def _head(mark: str, resource: PlannedResource, note: str = "") -> str:
+    return f"    {mark} {resource.type} {resource.name}" + (f"  ({note})" if note else "")
+
+
+def _why(causes: list[str]) -> list[str]:
+    if not causes:
+        return []
+    return textwrap.wrap(
+        "why: " + "; ".join(causes),
+        WIDTH,
+        initial_indent=" " * 8,
+        subsequent_indent=" " * 13,
+        break_on_hyphens=False,
+    )
+
+
+def render_diff(diff: PlanDiff, style: Style, actions: dict[str, Action] | None = None) -> list[str]:
+    """Added, removed, then each changed resource as an update (~) or a replacement (+-), with why."""
+    if diff.empty and not actions:
         return ["    no changes against the committed plan"]
-    lines = [style.green(f"    + {r.type} {r.name}") for r in diff.added]
-    lines += [style.red(f"    - {r.type} {r.name}") for r in diff.removed]
-    for resource, changes in diff.changed:
-        lines.append(style.yellow(f"    ~ {resource.type} {resource.name}"))
-        lines += [f"        {c.path}: {_value(c.old)} -> {_value(c.new)}" for c in changes]
-    lines.append(f"    {len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed")
+    actions = actions or {}
+    lines = [style.green(_head("+", r)) for r in diff.added]
+    lines += [style.red(_head("-", r)) for r in diff.removed]
+    changed = {resource.urn: changes for resource, changes in diff.changed}
+    for urn in sorted(changed.keys() | actions.keys()):
+        action = actions.get(urn)
+        resource = action.resource if action else next(r for r, _ in diff.changed if r.urn == urn)
+        if action and action.replaces:
+            lines.append(style.red(_head(action.kind.mark, resource, action.kind.value)))
+        else:
+            lines.append(style.yellow(_head("~", resource)))
+        lines += _why(action.causes if action else [])
+        lines += [f"        {c.path}: {_value(c.old)} -> {_value(c.new)}" for c in changed.get(urn, [])]
+    replaced = [a for a in actions.values() if a.replaces]
+    updated = len(set(changed) | set(actions)) - len(replaced)
+    first = sum(a.kind is Kind.DELETE_BEFORE_REPLACE for a in replaced)
+    tally = (
+        f"{len(diff.added)} added, {len(diff.removed)} removed, {updated} updated, {len(replaced)} replaced"
+    )
+    lines.append(f"    {tally}" + (f" ({first} deleting first)" if first else ""))
     return lines

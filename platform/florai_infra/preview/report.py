@@ -5,6 +5,7 @@ from __future__ import annotations
 from florai_infra.offline.plan import Plan, PlannedResource
 from florai_infra.policies.evaluate import Verdict
 from florai_infra.policies.model import Enforcement
+from florai_infra.preview.diff import WIDTH
 from florai_infra.preview.style import Style
 from florai_infra.preview.tree import stack_children
 from florai_infra.preview.values import show_quoted
@@ -21,10 +22,21 @@ def render_header(plan: Plan, region: str, style: Style) -> list[str]:
 
 
 def render_outputs(plan: Plan) -> list[str]:
+    """One line per output; a map or list too wide for the terminal, one line per item."""
     if not plan.outputs:
         return ["    (none)"]
     width = max(len(k) for k in plan.outputs)
-    return [f"    {k + ':':<{width + 1}} {show_quoted(plan.outputs[k])}" for k in sorted(plan.outputs)]
+    lines = []
+    for key in sorted(plan.outputs):
+        value = plan.outputs[key]
+        line = f"    {key + ':':<{width + 1}} {show_quoted(value)}"
+        if len(line) <= WIDTH or not isinstance(value, dict | list):
+            lines.append(line)
+            continue
+        lines.append(f"    {key}:")
+        items = sorted(value.items()) if isinstance(value, dict) else [("-", v) for v in value]
+        lines += [f"        {k}{':' if isinstance(value, dict) else ''} {show_quoted(v)}" for k, v in items]
+    return lines
 
 
 def _descendants(plan: Plan, resource: PlannedResource) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from florai_infra.offline.plan import STACK_TYPE, Plan, PlannedResource
+from florai_infra.preview.diff import WIDTH
 from florai_infra.preview.settings import key_settings
 from florai_infra.preview.style import Style
 
@@ -20,21 +23,43 @@ def stack_children(plan: Plan) -> list[PlannedResource]:
     return sorted((r for r in plan.resources if r.parent not in known), key=_order)
 
 
+def _info_lines(info: str, indent: str) -> list[str]:
+    """Key settings under their row, as many ``path=value`` pairs a line as fit the width."""
+    lines: list[str] = []
+    for pair in info.split("  ") if info else []:
+        if lines and len(lines[-1]) + 2 + len(pair) <= WIDTH:
+            lines[-1] += f"  {pair}"
+        elif len(indent) + len(pair) <= WIDTH:
+            lines.append(f"{indent}{pair}")
+        else:  # one long value (a JSON map or list): cut it after commas
+            lines.append(indent)
+            for piece in re.split(r"(?<=,)", pair):
+                if len(lines[-1]) + len(piece) > WIDTH and lines[-1].strip():
+                    lines.append(indent + "  ")
+                lines[-1] += piece
+    return lines
+
+
 def render_tree(plan: Plan, style: Style) -> list[str]:
-    rows: list[tuple[str, str, str]] = [(f"{STACK_TYPE}", f"{plan.project}-{plan.stack}", "")]
+    # (type column, name, info, the guide its settings continue under)
+    rows: list[tuple[str, str, str, str]] = [(f"{STACK_TYPE}", f"{plan.project}-{plan.stack}", "", "")]
 
     def walk(children: list[PlannedResource], guide: str) -> None:
         for i, child in enumerate(children):
             last = i == len(children) - 1
-            rows.append((f"{guide}{'└─ ' if last else '├─ '}{child.type}", child.name, key_settings(child)))
-            walk(sorted(plan.children(child.urn), key=_order), guide + ("   " if last else "│  "))
+            below = guide + ("   " if last else "│  ")
+            kids = sorted(plan.children(child.urn), key=_order)
+            rows.append(
+                (f"{guide}{'└─ ' if last else '├─ '}{child.type}", child.name, key_settings(child), below)
+            )
+            walk(kids, below)
 
     walk(stack_children(plan), "")
-    type_width = min(MAX_TYPE_COLUMN, max(len(t) for t, _, _ in rows))
-    name_width = max(len(n) for _, n, _ in rows)
-    lines = [style.bold(f"    {'Type':<{type_width}}  {'Name':<{name_width}}  Plan    Info")]
-    for type_col, name, info in rows:
+    type_width = min(MAX_TYPE_COLUMN, max(len(t) for t, _, _, _ in rows))
+    name_width = max(len(n) for _, n, _, _ in rows)
+    lines = [style.bold(f"    {'Type':<{type_width}}  {'Name':<{name_width}}  Plan")]
+    for type_col, name, info, below in rows:
         columns = f"{type_col:<{type_width}}  {name:<{name_width}}"
-        line = f"{style.green(CREATE)}   {columns}  {style.green('create')}"
-        lines.append(f"{line}  {style.dim(info)}".rstrip() if info else line.rstrip())
+        lines.append(f"{style.green(CREATE)}   {columns}  {style.green('create')}".rstrip())
+        lines += [style.dim(line) for line in _info_lines(info, f"    {below}   ")]
     return lines

@@ -1,0 +1,149 @@
+"""The monthly estimate: every planned AWS type priced or free, prices from the vendored table, the delta."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import io
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from florai_infra import STACKS
+from florai_infra.cost.estimate import UnpricedTypeError, estimate
+from florai_infra.cost.items import FREE, PRICED
+from florai_infra.cost.prices import PRICES_FILE, MissingPriceError, price, price_table
+from florai_infra.cost.refresh import QUERIES, first_on_demand_usd, refreshed
+from florai_infra.offline.engine import REPO_ROOT
+from florai_infra.preview.cli import main
+from florai_infra.preview.snapshots import read_snapshot
+from florai_infra.replacements.rules import is_covered_type
+from florai_infra.replacements.types import WANTED_TYPES
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+HOURS = 730
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_planned_aws_type_is_priced_or_free(stack):
+    plan = read_snapshot(stack)
+    types = {r.type for r in plan.resources if r.custom and is_covered_type(r.type)}
+    assert types <= PRICED.keys() | FREE, sorted(types - PRICED.keys() - FREE)
+    assert estimate(plan, stack).total > 0  # every priced resource found its price
+
+
+def test_every_type_the_replace_table_knows_is_priced_or_free():
+    assert set(WANTED_TYPES) <= PRICED.keys() | FREE
+    assert not PRICED.keys() & FREE
+
+
+def test_a_priced_type_with_no_price_fails_in_one_line():
+    plan = copy.deepcopy(read_snapshot("dev"))
+    group = plan.one(NODE_GROUP, "cluster-gpu-g6")
+    bigger = dataclasses.replace(group, inputs={**group.inputs, "instanceTypes": ["p5.48xlarge"]})
+    plan.resources = [bigger if r.urn == group.urn else r for r in plan.resources]
+    with pytest.raises(
+        MissingPriceError, match=r"^no price for ec2/instanceHour/p5\.48xlarge in us-east-1 in"
+    ):
+        estimate(plan, "dev")
+
+
+def test_an_aws_type_neither_priced_nor_free_fails():
+    plan = copy.deepcopy(read_snapshot("dev"))
+    queue = dataclasses.replace(plan.resources[-1], urn="urn:q", type="aws:sqs/queue:Queue", custom=True)
+    plan.resources.append(queue)
+    with pytest.raises(UnpricedTypeError, match="aws:sqs/queue:Queue is neither priced nor listed free"):
+        estimate(plan, "dev")
+
+
+def test_prod_node_groups_cost_what_the_table_says():
+    cost = estimate(read_snapshot("prod"), "prod")
+    gpu = [i for i in cost.items if i.resource.name == "cluster-gpu-g5" and "x g5" in i.what]
+    assert [(i.what, i.monthly) for i in gpu] == [
+        ("2 x g5.xlarge", round(2 * price("us-east-1", "ec2", "instanceHour", "g5.xlarge") * HOURS, 2))
+    ]
+    assert cost.total == round(sum(cost.by_component().values()), 2)
+    assert set(cost.by_component()) >= {"florai:cluster:Cluster cluster", "florai:database:Database database"}
+
+
+def test_preview_prints_the_total_and_the_delta(tmp_path):
+    config = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    config["florai:database"] = {**config["florai:database"], "instanceClass": "db.t4g.small"}
+    scratch = tmp_path / "Pulumi.dev.yaml"
+    scratch.write_text(yaml.safe_dump({"config": config}))
+    out = io.StringIO()
+    assert (
+        main(["--stack", "dev", "--config", str(scratch), "--no-color", "--allow-replace", ""], out=out) == 0
+    )
+    text = out.getvalue()
+    rates = {
+        k: price("us-east-1", "rds", "postgresInstanceHour", k) for k in ("db.t4g.micro", "db.t4g.small")
+    }
+    delta = round((rates["db.t4g.small"] - rates["db.t4g.micro"]) * HOURS, 2)
+    before = estimate(read_snapshot("dev"), "dev").total
+    assert re.search(rf"^    total +\${before + delta:,.2f}/month$", text, re.M), text
+    assert f"    change against the committed plan: +${delta:,.2f}/month (was ${before:,.2f})" in text
+    assert re.search(rf"florai:database:Database database +\$[\d,.]+/month  \(\+\${delta:,.2f}\)", text)
+
+
+def test_the_table_is_dated_and_sourced():
+    table = price_table()
+    assert table["retrieved"] == "2026-12-02" and table["currency"] == "USD"
+    assert set(table["regions"]) == {"us-east-1", "us-west-2"}
+    source = yaml.safe_load((PRICES_FILE.parent / "SOURCE.yaml").read_text())
+    assert source["retrieved"] == table["retrieved"]
+    assert all(url.startswith("https://") for url in source["sources"].values())
+
+
+# One PriceList entry in the shape GetProducts answers (fields trimmed to those read).
+PRODUCT = {
+    "product": {"sku": "SKU1", "attributes": {"instanceType": "g6.xlarge"}},
+    "terms": {
+        "OnDemand": {
+            "SKU1.T": {
+                "priceDimensions": {
+                    "SKU1.T.2": {"beginRange": "10240", "pricePerUnit": {"USD": "0.2500000000"}},
+                    "SKU1.T.1": {"beginRange": "0", "pricePerUnit": {"USD": "0.5000000000"}},
+                }
+            }
+        }
+    },
+}
+
+
+def test_the_refresher_asks_for_every_price_in_the_table():
+    asked = []
+
+    def fetch(service, filters):
+        asked.append((service, {f["Field"]: f["Value"] for f in filters}))
+        return [json.dumps(PRODUCT)]
+
+    table = refreshed(price_table(), fetch)
+    assert first_on_demand_usd(json.dumps(PRODUCT)) == 0.5  # the first tier
+    east = table["regions"]["us-east-1"]
+    assert (
+        east["ec2"]["instanceHour"].keys()
+        == price_table()["regions"]["us-east-1"]["ec2"]["instanceHour"].keys()
+    )
+    assert east["ec2"]["instanceHour"]["g6.xlarge"] == 0.5
+    assert ("AmazonEC2", {"regionCode": "us-west-2", "usagetype": "USW2-NatGateway-Hours"}) in asked
+    leaves = {path for path, _ in QUERIES.items()}
+    assert ("rds", "postgresInstanceHour", "*") in leaves
+
+
+def test_make_prices_offline_fails_in_one_line():
+    before = PRICES_FILE.read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "florai_infra.cost.refresh", "--endpoint", "https://127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("error: cannot reach the AWS Price List API at https://127.0.0.1:9")
+    assert PRICES_FILE.read_text() == before

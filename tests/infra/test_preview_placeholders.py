@@ -1,0 +1,33 @@
+"""Values the offline engine invents print as placeholders; the plan JSON keeps them for references."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from florai_infra.offline.placeholders import invented, mask
+from florai_infra.preview.cli import main
+from florai_infra.preview.snapshots import read_snapshot
+
+
+def test_preview_prints_invented_values_as_placeholders():
+    out = io.StringIO()
+    assert main(["--stack", "dev", "--no-color", "--allow-replace", ""], out=out) == 0
+    text = out.getvalue()
+    assert re.search(r'^    databaseEndpoint: +"<endpoint of database>"$', text, re.M)
+    assert re.search(r'^    vpcId: +"<id of network-vpc>"$', text, re.M)
+    assert re.search(r'^    awsAccountId: +"<account>"$', text, re.M)
+    assert "addonVersion=<add-on version>" in text
+    # nothing the engine made up appears as if it were real
+    assert not re.search(r"\b(vpc|subnet|sg|rtb|lt)-[0-9a-f]{17}\b", text)
+    assert "rds.amazonaws.com" not in text and "eks.amazonaws.com" not in text
+    assert "123456789012" not in text
+
+
+def test_the_plan_keeps_the_values_and_the_map_names_them(dev_plan):
+    endpoint = dev_plan.outputs["databaseEndpoint"]  # the run remembered what it invented
+    assert read_snapshot("dev").outputs["databaseEndpoint"] == endpoint
+    assert endpoint.endswith(".rds.amazonaws.com:5432")  # references between resources need the value
+    assert invented()[endpoint] == "<endpoint of database>"
+    assert mask(f"host={endpoint}") == "host=<endpoint of database>"
+    assert mask("florai-dev") == "florai-dev"  # names the program sets are real
