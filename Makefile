@@ -12,7 +12,7 @@ STACKS := dev staging prod
 DATA   ?= .data
 MODELS ?= $(DATA)/models
 
-.PHONY: help venv lock preview plan lint format test models serve bench manifests diff-manifests up drill
+.PHONY: help venv lock preview prices plan lint format test models serve bench manifests diff-manifests up drill
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ venv: $(STAMP) ## create .venv from the hashed requirements.lock (torch CPU buil
 lock: $(STAMP) ## re-resolve the pyproject declarations into the hashed locks (needs the package registries)
 	$(PY) -m florai_dev.locks compile
 
-preview: $(STAMP) ## offline preview of STACK (dev|staging|prod); LIVE=1 runs `pulumi preview --diff`
-	$(PY) -m florai_infra.preview --stack $(STACK) $(if $(LIVE),--live)
+preview: $(STAMP) ## offline preview of STACK (dev|staging|prod); FORMAT=json|markdown; ALLOW_REPLACE=database,...; LIVE=1
+	$(PY) -m florai_infra.preview --stack $(STACK) $(if $(LIVE),--live) $(if $(FORMAT),--format $(FORMAT))
+
+prices: $(STAMP) ## refresh platform/upstream/prices/aws-prices.json from the AWS Price List API (network + credentials)
+	$(PY) -m florai_infra.cost.refresh
 
 plan: $(STAMP) ## rewrite the committed plan snapshots (platform/plans/<stack>.json)
 	$(PY) -m florai_infra.preview --write-plans $(STACKS)
