@@ -21,6 +21,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from florai_infra import PROJECT
+from florai_infra.config import ConfigError
 from florai_infra.offline.calls import answer_call
 from florai_infra.offline.outputs import fabricate_outputs, physical_id
 from florai_infra.offline.plan import SECRET_MARK, STACK_TYPE, Plan, PlannedResource
@@ -122,7 +123,13 @@ def load_stack_config(stack: str) -> dict[str, Any]:
     path = stack_config_path(stack)
     if not path.exists():
         raise FileNotFoundError(f"stack {stack!r} has no config file {path.name}")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path.name}, line {mark.line + 1}" if mark is not None else path.name
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(stack, [f"{where}: {problem}: fix the YAML syntax there"]) from None
     return dict(data.get("config") or {})
 
 
