@@ -79,9 +79,11 @@ def _kubernetes_version(value: Any) -> str:
     text = str(value)
     if re.fullmatch(r"1\.\d", text):
         # YAML reads 1.30 as the number 1.3.
-        raise ValueError(f"{text!r} is 1.{text[2]}0 read as a number: quote it, kubernetesVersion: \"1.{text[2]}0\"")
+        raise ValueError(
+            f'{text!r} is 1.{text[2]}0 read as a number: quote it, kubernetesVersion: "1.{text[2]}0"'
+        )
     if not re.fullmatch(r"1\.\d{2}", text):
-        raise ValueError(f"{text!r} is not a Kubernetes minor version such as \"1.35\"")
+        raise ValueError(f'{text!r} is not a Kubernetes minor version such as "1.35"')
     if text not in upstream.eks_calendar():
         raise ValueError(f"{text!r} is not in the EKS release calendar (platform/upstream/eks/calendar.yaml)")
     return text
@@ -111,7 +113,9 @@ class _Model(BaseModel):
 
 class NodeGroupSettings(_Model):
     name: Name
-    instance_types: tuple[Annotated[str, StringConstraints(pattern=EC2_INSTANCE_TYPE)], ...] = Field(min_length=1)
+    instance_types: tuple[Annotated[str, StringConstraints(pattern=EC2_INSTANCE_TYPE)], ...] = Field(
+        min_length=1
+    )
     min_size: int = Field(ge=0)
     max_size: int = Field(ge=1)
     desired_size: int = Field(ge=0)
@@ -119,7 +123,9 @@ class NodeGroupSettings(_Model):
 
 
 class GpuNodeGroupSettings(NodeGroupSettings):
-    instance_types: tuple[Annotated[str, StringConstraints(pattern=GPU_INSTANCE_TYPE)], ...] = Field(min_length=1)
+    instance_types: tuple[Annotated[str, StringConstraints(pattern=GPU_INSTANCE_TYPE)], ...] = Field(
+        min_length=1
+    )
 
 
 class SystemNodeGroupSettings(NodeGroupSettings):
@@ -144,11 +150,15 @@ class NetworkSettings(_Model):
 
     @property
     def private_subnet_cidrs(self) -> tuple[str, ...]:
-        return plan_subnets(self.vpc_cidr, self.az_count, self.private_subnet_prefix, self.public_subnet_prefix)[0]
+        return plan_subnets(
+            self.vpc_cidr, self.az_count, self.private_subnet_prefix, self.public_subnet_prefix
+        )[0]
 
     @property
     def public_subnet_cidrs(self) -> tuple[str, ...]:
-        return plan_subnets(self.vpc_cidr, self.az_count, self.private_subnet_prefix, self.public_subnet_prefix)[1]
+        return plan_subnets(
+            self.vpc_cidr, self.az_count, self.private_subnet_prefix, self.public_subnet_prefix
+        )[1]
 
 
 class ClusterSettings(_Model):
@@ -207,7 +217,9 @@ class RegistrySettings(_Model):
 
 
 class GitOpsSettings(_Model):
-    repo_url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")] = "https://github.com/florai/florai.git"
+    repo_url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")] = (
+        "https://github.com/florai/florai.git"
+    )
     target_revision: str = "main"
     argocd_chart_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] = "10.1.1"
     # False only for an account's very first `pulumi up` from outside the VPC (README, Running for real).
@@ -348,7 +360,9 @@ def _message(error: dict[str, Any]) -> str:
         return "is not a known setting"
     if kind == "string_pattern_mismatch":
         return f"{error['input']!r} does not match {error['ctx']['pattern']}"
-    return error["msg"].removeprefix("Value error, ") + ("" if kind == "value_error" else f", got {error['input']!r}")
+    return error["msg"].removeprefix("Value error, ") + (
+        "" if kind == "value_error" else f", got {error['input']!r}"
+    )
 
 
 def _node_group_rules(key: str, group: NodeGroupSettings) -> list[str]:
@@ -422,15 +436,22 @@ def stack_rules(stack: str, c: StackConfig, region: str, account_id: str) -> lis
     if ha and c.cache.replicas < 1:
         problems.append(f"{p}cache.replicas: {stack} needs at least one replica for automatic failover")
     if c.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(f"{p}logRetentionDays: must be one of {LOG_RETENTION_DAYS}, got {c.log_retention_days}")
+        problems.append(
+            f"{p}logRetentionDays: must be one of {LOG_RETENTION_DAYS}, got {c.log_retention_days}"
+        )
     if ha and c.dr_region is None:
-        problems.append(f"{p}drRegion: {stack} needs a secondary region for disaster recovery (e.g. us-west-2)")
+        problems.append(
+            f"{p}drRegion: {stack} needs a secondary region for disaster recovery (e.g. us-west-2)"
+        )
     if c.dr_region is not None and c.dr_region == region:
-        problems.append(f"{p}drRegion: must differ from aws:region ({region}): a copy in the same region is no DR")
+        problems.append(
+            f"{p}drRegion: must differ from aws:region ({region}): a copy in the same region is no DR"
+        )
     if stack in ("staging", "prod") and c.github.image_source_account_id is None:
-        problems.append(f"{p}github.imageSourceAccountId: {stack} promotes images from another account: name it")
+        problems.append(
+            f"{p}github.imageSourceAccountId: {stack} promotes images from another account: name it"
+        )
     return problems
-
 
 
 def _account_id(allowed_account_ids: Any) -> tuple[str, list[str]]:
@@ -458,7 +479,9 @@ def settings_from_mapping(
     if not region:
         problems.append("aws:region: is required")
     elif region not in upstream.aws_regions():
-        problems.append(f"aws:region: {region!r} is not an AWS region (platform/upstream/regions/partitions.json)")
+        problems.append(
+            f"aws:region: {region!r} is not an AWS region (platform/upstream/regions/partitions.json)"
+        )
     account_id, account_problems = _account_id(allowed_account_ids)
     problems += account_problems
     config: StackConfig | None = None

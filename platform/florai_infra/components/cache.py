@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from florai_infra.components.protection import stateful
-
 from florai_infra.components.firewall import node_only_security_group
 from florai_infra.components.generated_secret import generated_password
+from florai_infra.components.protection import stateful
 from florai_infra.config import CacheSettings
 
 REDIS_PORT = 6379

@@ -93,6 +93,7 @@ class CiRunner(pulumi.ComponentResource):
             from_port=HTTPS_PORT,
             to_port=HTTPS_PORT,
             description="EKS API from the CI runners",
+            tags=args.tags,
             opts=child,
         )
         role = aws.iam.Role(
@@ -103,7 +104,9 @@ class CiRunner(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        aws.iam.RolePolicy(name, role=role.id, policy=runner_policy(args, logs.arn, connection.arn), opts=child)
+        aws.iam.RolePolicy(
+            name, role=role.id, policy=runner_policy(args, logs.arn, connection.arn), opts=child
+        )
         build = aws.codebuild.Project(
             name,
             name=project,
@@ -151,7 +154,12 @@ def runner_policy(
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": pulumi.Output.concat(log_group_arn, ":*"),
             },
-            {"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": NETWORK_INTERFACE_ACTIONS, "Resource": "*"},
+            {
+                "Sid": "VpcNetworkInterfaces",
+                "Effect": "Allow",
+                "Action": NETWORK_INTERFACE_ACTIONS,
+                "Resource": "*",
+            },
             {
                 "Sid": "AttachToOwnSubnets",
                 "Effect": "Allow",

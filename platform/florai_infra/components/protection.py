@@ -9,7 +9,9 @@ from __future__ import annotations
 import pulumi
 
 
-def stateful(parent: pulumi.Resource, protect: bool, *, holds_data: bool, **options) -> pulumi.ResourceOptions:
+def stateful(
+    parent: pulumi.Resource, protect: bool, *, holds_data: bool, **options
+) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(
         parent=parent, protect=protect, retain_on_delete=protect and holds_data, **options
     )

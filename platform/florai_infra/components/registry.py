@@ -68,7 +68,9 @@ def cross_account_pull_policy(args: RegistryArgs) -> str:
                 {
                     "Sid": "PromotionPull",
                     "Effect": "Allow",
-                    "Principal": {"AWS": [f"arn:{args.partition}:iam::{a}:root" for a in args.pull_account_ids]},
+                    "Principal": {
+                        "AWS": [f"arn:{args.partition}:iam::{a}:root" for a in args.pull_account_ids]
+                    },
                     "Action": ECR_PULL,
                     "Condition": {"ArnLike": {"aws:PrincipalArn": roles}},
                 }

@@ -84,7 +84,9 @@ class ModelStore(pulumi.ComponentResource):
         if args.access_log_bucket_name:
             logs = AccessLogBucket(
                 f"{name}-access-logs",
-                AccessLogBucketArgs(args.access_log_bucket_name, bucket.arn, args.force_destroy, args.protect, args.tags),
+                AccessLogBucketArgs(
+                    args.access_log_bucket_name, bucket.arn, args.force_destroy, args.protect, args.tags
+                ),
                 opts=child,
             )
             aws.s3.BucketLogging(

@@ -133,6 +133,14 @@ def load_stack_config(stack: str) -> dict[str, Any]:
     return dict(data.get("config") or {})
 
 
+def stack_account_id(config: dict[str, Any]) -> str:
+    """The stack's one account (``aws:allowedAccountIds``), so offline ARNs name the right account."""
+    ids = config.get("aws:allowedAccountIds")
+    if isinstance(ids, str):
+        ids = yaml.safe_load(ids)
+    return str(ids[0]) if isinstance(ids, list) and len(ids) == 1 else ACCOUNT_ID
+
+
 def _wire_config(config: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     """Config values as the engine hands them to a program: strings, JSON for structures."""
     import json
@@ -165,7 +173,7 @@ def run_stack(
     wire, secret_keys = _wire_config(config)
     region = wire.get("aws:region", "us-east-1")
 
-    mocks = OfflineMocks(stack=stack, region=region)
+    mocks = OfflineMocks(stack=stack, region=region, account_id=stack_account_id(config))
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(wire, secret_keys)
     pulumi_mocks.set_mocks(
