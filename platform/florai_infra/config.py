@@ -245,26 +245,12 @@ class DnsSettings(_Model):
         return f"api.{self.domain_name}"
 
 
-class StackConfig(_Model):
-    """The ``florai:`` keys of a stack file, as written there (flat network and cluster keys)."""
+class StackConfig(NetworkSettings, ClusterSettings):
+    """The ``florai:`` keys of a stack file, as written there: the network and cluster keys are flat."""
 
     owner: Annotated[str, StringConstraints(min_length=1)]
     cost_centre: Annotated[str, StringConstraints(min_length=1)]
     dns: Annotated[DnsSettings, Json]
-    vpc_cidr: Cidr = NetworkSettings().vpc_cidr
-    az_count: int = Field(3, ge=1, le=6)
-    nat_per_az: bool = True
-    private_subnet_prefix: int = Field(19, ge=16, le=28)
-    public_subnet_prefix: int = Field(24, ge=16, le=28)
-    kubernetes_version: KubernetesVersion = "1.35"
-    endpoint_public_access: bool = False
-    public_access_cidrs: Annotated[tuple[RoutableCidr, ...], Json] = ()
-    admin_role_arns: Annotated[tuple[RoleArn, ...], Json] = ()
-    ci_route: Literal["vpc-runner", "public-allow-list"] = "vpc-runner"
-    system_node_group: Annotated[SystemNodeGroupSettings, Json] = SystemNodeGroupSettings()
-    gpu_node_groups: Annotated[tuple[GpuNodeGroupSettings, ...], Json] = ()
-    addon_versions: Annotated[dict[str, str], Json] = {}
-    ami_release_version: str | None = None
     database: Annotated[DatabaseSettings, Json] = DatabaseSettings()
     cache: Annotated[CacheSettings, Json] = CacheSettings()
     registry: Annotated[RegistrySettings, Json] = RegistrySettings()

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from florai_infra.components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from florai_infra.components.iam_documents import deny_insecure_transport, document
-from florai_infra.components.protection import stateful
+from florai_infra.components.private_bucket import private_bucket
 
 # Where the consent service keeps images a user agreed to keep (issue 17); they expire per stack.
 CONSENTED_IMAGES = "consented-images/"
@@ -38,29 +38,10 @@ class ModelStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("florai:storage:ModelStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            name,
-            bucket=args.bucket_name,
-            force_destroy=args.force_destroy,
-            tags=args.tags,
-            opts=stateful(self, args.protect, holds_data=True),
-        )
-        aws.s3.BucketOwnershipControls(
-            name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
+        parts = private_bucket(name, args.bucket_name, args.force_destroy, args.protect, args.tags, self)
+        bucket, public_access = parts.bucket, parts.public_access
         # Replication (disaster_recovery.py) must wait for versioning on both buckets.
-        self.versioning = aws.s3.BucketVersioning(
-            name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
-        )
+        self.versioning = parts.versioning
         aws.s3.BucketServerSideEncryptionConfiguration(
             name,
             bucket=bucket.id,
