@@ -72,7 +72,7 @@ GOOD: dict[str, dict[str, Any]] = {
         "releaseVersion": "1.35.6-20260714",
         "tags": PROD,
     },
-    "aws:eks/addon:Addon": {"addonName": "vpc-cni", "addonVersion": "v1.20.1-eksbuild.3", "tags": PROD},
+    "aws:eks/addon:Addon": {"addonName": "vpc-cni", "addonVersion": "v1.22.3-eksbuild.1", "tags": PROD},
     "aws:ec2/launchTemplate:LaunchTemplate": {
         "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
         "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": KEY}}],
