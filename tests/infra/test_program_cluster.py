@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from florai_infra import upstream
-from florai_infra.offline.engine import load_stack_config
+from florai_infra.offline.engine import load_stack_config, run_stack
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -154,3 +154,37 @@ def test_nodes_run_the_pinned_ami_release_of_the_cluster_version(plan):
     for group in plan.by_type(NODE_GROUP):
         assert group.inputs["version"] == version
         assert group.inputs["releaseVersion"] == upstream.ami_release_versions()[version]
+
+
+def test_ci_runner_itself_holds_no_rights_of_the_pipeline(plan):
+    role = next(
+        r for r in plan.by_type("aws:iam/role:Role") if r.inputs["name"] == f"florai-{plan.stack}-gha-runner"
+    )
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
+        "Service": "codebuild.amazonaws.com"
+    }
+    policy = next(p for p in plan.by_type("aws:iam/rolePolicy:RolePolicy") if role.urn in p.dependencies)
+    actions = {a for s in json.loads(policy.inputs["policy"])["Statement"] for a in _as_list(s["Action"])}
+    assert {a.split(":")[0] for a in actions} == {"logs", "ec2", "codeconnections"}
+    assert not any(
+        a.startswith("ec2:") and not (a.startswith("ec2:Describe") or "NetworkInterface" in a)
+        for a in actions
+    )
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_public_allow_list_route_declares_no_runner_and_opens_only_the_listed_ranges():
+    config = {
+        **load_stack_config("dev"),
+        "florai:ciRoute": "public-allow-list",
+        "florai:endpointPublicAccess": True,
+        "florai:publicAccessCidrs": ["140.82.112.0/20"],
+    }
+    plan = run_stack("dev", config=config)
+    assert plan.by_type("aws:codebuild/project:Project") == []
+    assert "ciRunnerProject" not in plan.outputs
+    vpc = plan.one(CLUSTER).inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["140.82.112.0/20"]
