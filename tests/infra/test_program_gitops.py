@@ -8,7 +8,7 @@ import yaml
 
 from florai_infra import names, upstream
 from florai_infra.config import GitOpsSettings
-from florai_infra.offline.engine import load_stack_config
+from florai_infra.offline.engine import load_stack_config, run_stack
 from tests.infra.chart_values import unknown_value_keys
 
 SECRET = "kubernetes:core/v1:Secret"
@@ -106,3 +106,12 @@ def test_kubeconfig_builder_uses_aws_eks_get_token():
     assert exec_["command"] == "aws"
     assert exec_["args"][:2] == ["eks", "get-token"]
     assert "token" not in config["users"][0]["user"]
+
+
+def test_first_apply_from_outside_the_vpc_can_leave_the_bootstrap_out():
+    # README, Running for real: an account's first `pulumi up` runs with florai:gitops.bootstrap false.
+    config = load_stack_config("dev")
+    config = {**config, "florai:gitops": {**config["florai:gitops"], "bootstrap": False}}
+    plan = run_stack("dev", config=config)
+    assert not [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    assert plan.by_type("aws:eks/cluster:Cluster") and plan.by_type("aws:codebuild/project:Project")
