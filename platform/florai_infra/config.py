@@ -1,7 +1,8 @@
 """The stack's settings: one typed, validated, frozen object read from ``Pulumi.<stack>.yaml``.
 
-The dataclass defaults below are the only defaults; stack files override them. Every
-problem is collected and raised as one ``ConfigError`` before any resource is declared.
+Pydantic models hold every key, type and default (camelCase in the stack file, snake_case here);
+``stack_rules`` adds what depends on the stack (prod's private endpoint, HA in staging/prod).
+Every problem is reported at once, with its full key, as one ``ConfigError`` before any resource.
 """
 
 from __future__ import annotations
@@ -9,24 +10,33 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from florai_infra import PROJECT, STACKS
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic.alias_generators import to_camel
+
+from florai_infra import PROJECT, STACKS, upstream
 from florai_infra.tagging import base_tags
 
-# Managed-node-group GPU families whose NVIDIA AMI (AL2023_x86_64_NVIDIA) we support.
-GPU_INSTANCE_TYPE = re.compile(r"^(g5|g6|g6e)\.(xlarge|[1-9][0-9]?xlarge|metal)$")
-EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-KUBERNETES_VERSION = re.compile(r"^1\.(2[89]|3[0-9])$")
-IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 # Retention values CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
 MIN_BACKUP_RETENTION_DAYS = 7
 HIGHLY_AVAILABLE_STACKS = ("staging", "prod")
-AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+# Managed-node-group GPU families whose NVIDIA AMI (AL2023_x86_64_NVIDIA) we support.
+GPU_INSTANCE_TYPE = r"^(g5|g6|g6e)\.(xlarge|[1-9][0-9]?xlarge|metal)$"
+EC2_INSTANCE_TYPE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
+IAM_ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
+# EKS managed add-ons the program installs; each needs a pinned version.
+REQUIRED_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver")
 
 
 class ConfigError(ValueError):
@@ -39,87 +49,227 @@ class ConfigError(ValueError):
         super().__init__(f"invalid config for stack {stack!r} ({len(self.problems)} problem(s)):\n{lines}")
 
 
-@dataclass(frozen=True)
-class NodeGroupSettings:
-    name: str
-    instance_types: tuple[str, ...]
-    min_size: int
-    max_size: int
-    desired_size: int
-    disk_size_gib: int = 100
+def _json_structure(value: Any) -> Any:
+    """Structures set with `pulumi config set --path` or passed by the engine arrive as JSON text."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
-@dataclass(frozen=True)
-class NetworkSettings:
-    vpc_cidr: str = "10.0.0.0/16"
-    az_count: int = 3
-    nat_per_az: bool = True
-    private_subnet_prefix: int = 19
-    public_subnet_prefix: int = 24
-    private_subnet_cidrs: tuple[str, ...] = ()
-    public_subnet_cidrs: tuple[str, ...] = ()
+def _network_cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a valid network CIDR") from err
+    return value
 
 
-@dataclass(frozen=True)
-class ClusterSettings:
-    kubernetes_version: str = "1.31"
-    endpoint_public_access: bool = False
-    public_access_cidrs: tuple[str, ...] = ()
-    admin_role_arns: tuple[str, ...] = ()
-    system_node_group: NodeGroupSettings = field(
-        default_factory=lambda: NodeGroupSettings("system", ("m6i.large",), 2, 4, 2, 50)
+def _routable_cidr(value: str) -> str:
+    """An allow-list entry must be a real public range: documentation and private ranges never match CI."""
+    network = ipaddress.ip_network(_network_cidr(value))
+    if network.prefixlen and not network.is_global:
+        raise ValueError(f"{value!r} is not a public address range (documentation, private or reserved)")
+    return value
+
+
+def _kubernetes_version(value: Any) -> str:
+    text = str(value)
+    if re.fullmatch(r"1\.\d", text):
+        # YAML reads 1.30 as the number 1.3.
+        raise ValueError(
+            f'{text!r} is 1.{text[2]}0 read as a number: quote it, kubernetesVersion: "1.{text[2]}0"'
+        )
+    if not re.fullmatch(r"1\.\d{2}", text):
+        raise ValueError(f'{text!r} is not a Kubernetes minor version such as "1.35"')
+    if text not in upstream.eks_calendar():
+        raise ValueError(f"{text!r} is not in the EKS release calendar (platform/upstream/eks/calendar.yaml)")
+    return text
+
+
+def _aws_region(value: str) -> str:
+    if value not in upstream.aws_regions():
+        raise ValueError(f"{value!r} is not an AWS region (platform/upstream/regions/partitions.json)")
+    return value
+
+
+Json = BeforeValidator(_json_structure)
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+Cidr = Annotated[str, AfterValidator(_network_cidr)]
+RoutableCidr = Annotated[str, AfterValidator(_routable_cidr)]
+Region = Annotated[str, AfterValidator(_aws_region)]
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+RoleArn = Annotated[str, StringConstraints(pattern=IAM_ROLE_ARN, max_length=600)]
+KubernetesVersion = Annotated[str, BeforeValidator(_kubernetes_version)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, strict=False
     )
-    gpu_node_groups: tuple[NodeGroupSettings, ...] = ()
 
 
-@dataclass(frozen=True)
-class DatabaseSettings:
-    instance_class: str = "db.t4g.medium"
-    engine_version: str = "16.4"
-    allocated_storage_gib: int = 50
+class NodeGroupSettings(_Model):
+    name: Name
+    instance_types: tuple[Annotated[str, StringConstraints(pattern=EC2_INSTANCE_TYPE)], ...] = Field(
+        min_length=1
+    )
+    min_size: int = Field(ge=0)
+    max_size: int = Field(ge=1)
+    desired_size: int = Field(ge=0)
+    disk_size_gib: int = Field(100, ge=20, le=2000)
+
+
+class GpuNodeGroupSettings(NodeGroupSettings):
+    instance_types: tuple[Annotated[str, StringConstraints(pattern=GPU_INSTANCE_TYPE)], ...] = Field(
+        min_length=1
+    )
+
+
+class SystemNodeGroupSettings(NodeGroupSettings):
+    """The node group for add-ons and CPU services; every key has a default."""
+
+    name: Name = "system"
+    instance_types: tuple[Annotated[str, StringConstraints(pattern=EC2_INSTANCE_TYPE)], ...] = Field(
+        ("m6i.large",), min_length=1
+    )
+    min_size: int = Field(2, ge=0)
+    max_size: int = Field(4, ge=1)
+    desired_size: int = Field(2, ge=0)
+    disk_size_gib: int = Field(50, ge=20, le=2000)
+
+
+class NetworkSettings(_Model):
+    vpc_cidr: Cidr = "10.0.0.0/16"
+    az_count: int = Field(3, ge=1, le=6)
+    nat_per_az: bool = True
+    private_subnet_prefix: int = Field(19, ge=16, le=28)
+    public_subnet_prefix: int = Field(24, ge=16, le=28)
+
+    @property
+    def private_subnet_cidrs(self) -> tuple[str, ...]:
+        return plan_subnets(
+            self.vpc_cidr, self.az_count, self.private_subnet_prefix, self.public_subnet_prefix
+        )[0]
+
+    @property
+    def public_subnet_cidrs(self) -> tuple[str, ...]:
+        return plan_subnets(
+            self.vpc_cidr, self.az_count, self.private_subnet_prefix, self.public_subnet_prefix
+        )[1]
+
+
+class ClusterSettings(_Model):
+    kubernetes_version: KubernetesVersion = "1.35"
+    endpoint_public_access: bool = False
+    public_access_cidrs: Annotated[tuple[RoutableCidr, ...], Json] = ()
+    admin_role_arns: Annotated[tuple[RoleArn, ...], Json] = ()
+    # How CI reaches the API endpoint: CodeBuild-hosted runners inside the VPC (private endpoint),
+    # or GitHub runners with fixed egress addresses listed in publicAccessCidrs.
+    ci_route: Literal["vpc-runner", "public-allow-list"] = "vpc-runner"
+    system_node_group: Annotated[SystemNodeGroupSettings, Json] = SystemNodeGroupSettings()
+    gpu_node_groups: Annotated[tuple[GpuNodeGroupSettings, ...], Json] = ()
+    # Stack overrides of the pinned tables in platform/upstream/eks (add-on -> version; AMI release).
+    addon_versions: Annotated[dict[str, str], Json] = {}
+    ami_release_version: str | None = None
+
+    @property
+    def pinned_addon_versions(self) -> dict[str, str]:
+        return {**upstream.addon_versions().get(self.kubernetes_version, {}), **self.addon_versions}
+
+    @property
+    def node_release_version(self) -> str | None:
+        return self.ami_release_version or upstream.ami_release_versions().get(self.kubernetes_version)
+
+
+class DatabaseSettings(_Model):
+    instance_class: Annotated[str, StringConstraints(pattern=r"^db\.[a-z0-9]+\.\w+$")] = "db.t4g.medium"
+    # Major version only: RDS applies minor upgrades itself (autoMinorVersionUpgrade), so a minor pin
+    # would make Pulumi try to downgrade after each one.
+    engine_version: Annotated[str, StringConstraints(pattern=r"^1[4-8]$")] = "17"
+    allocated_storage_gib: int = Field(50, ge=20)
     max_allocated_storage_gib: int = 200
     multi_az: bool = True
     deletion_protection: bool = True
-    backup_retention_days: int = 7
-    slow_query_ms: int = 500
+    backup_retention_days: int = Field(7, ge=MIN_BACKUP_RETENTION_DAYS, le=35)
+    slow_query_ms: int = Field(500, ge=0)
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = 60  # RDS enhanced monitoring
 
     @property
     def parameter_family(self) -> str:
-        return f"postgres{self.engine_version.split('.')[0]}"
+        return f"postgres{self.engine_version}"
 
 
-@dataclass(frozen=True)
-class CacheSettings:
-    node_type: str = "cache.t4g.small"
-    engine_version: str = "7.1"
-    replicas: int = 1
-    snapshot_retention_days: int = 7
+class CacheSettings(_Model):
+    node_type: Annotated[str, StringConstraints(pattern=r"^cache\.[a-z0-9]+\.\w+$")] = "cache.t4g.small"
+    engine_version: Annotated[str, StringConstraints(pattern=r"^[6-8]\.\d+$")] = "7.1"
+    replicas: int = Field(1, ge=0, le=5)
+    snapshot_retention_days: int = Field(7, ge=0)
 
 
-@dataclass(frozen=True)
-class RegistrySettings:
-    keep_tagged_images: int = 30
-    untagged_expiry_days: int = 7
+class RegistrySettings(_Model):
+    keep_tagged_images: int = Field(30, ge=1)
+    untagged_expiry_days: int = Field(7, ge=1)
+    # Accounts whose promotion role may pull this repository's images (the next environment's).
+    pull_account_ids: Annotated[tuple[AccountId, ...], Json] = ()
 
 
-@dataclass(frozen=True)
-class GitOpsSettings:
-    repo_url: str = "https://github.com/florai/florai.git"
+class GitOpsSettings(_Model):
+    repo_url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")] = (
+        "https://github.com/florai/florai.git"
+    )
     target_revision: str = "main"
-    argocd_chart_version: str = "7.7.11"
+    argocd_chart_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] = "10.1.1"
+    # False only for an account's very first `pulumi up` from outside the VPC (README, Running for real).
+    bootstrap: bool = True
 
 
-@dataclass(frozen=True)
-class GitHubSettings:
-    repository: str = "florai/florai"  # owner/name: the only repository whose workflows get CI roles
+class GitHubSettings(_Model):
+    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = "florai/florai"
     # One provider per URL per AWS account: exactly one stack of an account creates it.
     create_oidc_provider: bool = True
+    # Where promoted images come from: the previous environment's account (staging, prod).
+    image_source_account_id: AccountId | None = None
 
 
-@dataclass(frozen=True)
-class Settings:
+class DnsSettings(_Model):
+    """A Route 53 public hosted zone that already exists in the stack's account (README)."""
+
+    hosted_zone_id: Annotated[str, StringConstraints(pattern=r"^Z[A-Z0-9]{4,32}$")]
+    domain_name: Annotated[str, StringConstraints(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")]
+
+    @property
+    def api_hostname(self) -> str:
+        return f"api.{self.domain_name}"
+
+
+class StackConfig(NetworkSettings, ClusterSettings):
+    """The ``florai:`` keys of a stack file, as written there: the network and cluster keys are flat."""
+
+    owner: Annotated[str, StringConstraints(min_length=1)]
+    cost_centre: Annotated[str, StringConstraints(min_length=1)]
+    dns: Annotated[DnsSettings, Json]
+    database: Annotated[DatabaseSettings, Json] = DatabaseSettings()
+    cache: Annotated[CacheSettings, Json] = CacheSettings()
+    registry: Annotated[RegistrySettings, Json] = RegistrySettings()
+    gitops: Annotated[GitOpsSettings, Json] = GitOpsSettings()
+    github: Annotated[GitHubSettings, Json] = GitHubSettings()
+    waf_rate_limit: int = Field(2000, ge=10, le=2_000_000_000)  # requests per client IP per 5 minutes
+    log_retention_days: int = 90
+    image_retention_days: int = Field(365, ge=1)  # consented-images/ in the model bucket (issue 17)
+    dr_region: Region | None = None  # secondary region: backups, images and models are copied there
+
+
+NETWORK_FIELDS = tuple(NetworkSettings.model_fields)
+CLUSTER_FIELDS = tuple(ClusterSettings.model_fields)
+
+
+class Settings(_Model):
     environment: str
     region: str
+    account_id: str
     owner: str
     cost_centre: str
     network: NetworkSettings
@@ -128,10 +278,12 @@ class Settings:
     cache: CacheSettings
     registry: RegistrySettings
     gitops: GitOpsSettings
-    github: GitHubSettings = field(default_factory=GitHubSettings)
-    waf_rate_limit: int = 2000  # requests per client IP per 5 minutes
-    log_retention_days: int = 90
-    dr_region: str | None = None  # secondary region: backups, images and models are copied there
+    github: GitHubSettings
+    dns: DnsSettings
+    waf_rate_limit: int
+    log_retention_days: int
+    image_retention_days: int
+    dr_region: str | None = None
 
     @property
     def is_dev(self) -> bool:
@@ -144,124 +296,6 @@ class Settings:
     @property
     def tags(self) -> dict[str, str]:
         return base_tags(self.environment, self.owner, self.cost_centre, project=PROJECT)
-
-
-def _default(cls: type, name: str) -> Any:
-    f = next(f for f in fields(cls) if f.name == name)
-    if f.default is not MISSING:
-        return f.default
-    return f.default_factory()  # type: ignore[misc]
-
-
-class _Reader:
-    """Reads one config object (or the top level), recording problems under their full key."""
-
-    def __init__(self, values: Mapping[str, Any], path: str, problems: list[str]):
-        self.values = values
-        self.path = path
-        self.problems = problems
-        self.seen: set[str] = set()
-
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if not self.path.endswith(":") else f"{self.path}{name}"
-
-    def problem(self, name: str, message: str) -> None:
-        self.problems.append(f"{self.key(name)}: {message}")
-
-    def _raw(self, name: str, default: Any, required: bool) -> Any:
-        self.seen.add(name)
-        if name not in self.values or self.values[name] is None:
-            if required:
-                self.problem(name, "is required")
-            return default
-        return self.values[name]
-
-    def string(self, name: str, default: Any = None, *, required: bool = False, pattern=None) -> Any:
-        value = self._raw(name, default, required)
-        if value is default:
-            return value
-        if not isinstance(value, str) or not value:
-            self.problem(name, f"must be a non-empty string, got {value!r}")
-            return default
-        if pattern is not None and not pattern.match(value):
-            self.problem(name, f"{value!r} does not match {pattern.pattern}")
-            return default
-        return value
-
-    def integer(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None):
-        value = self._raw(name, default, False)
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-            value = int(value)  # scalars set with `pulumi config set` arrive as strings
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(name, f"must be an integer, got {value!r}")
-            return default
-        if minimum is not None and value < minimum:
-            self.problem(name, f"must be >= {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            self.problem(name, f"must be <= {maximum}, got {value}")
-        return value
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self._raw(name, default, False)
-        if isinstance(value, str) and value in ("true", "false"):
-            value = value == "true"
-        if not isinstance(value, bool):
-            self.problem(name, f"must be true or false, got {value!r}")
-            return default
-        return value
-
-    def strings(self, name: str, default: tuple[str, ...] = (), check: Callable[[str], bool] | None = None):
-        value = self._raw(name, default, False)
-        if value is default:
-            return tuple(default)
-        if isinstance(value, str):
-            value = _json_or_self(value)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(name, f"must be a list of strings, got {value!r}")
-            return default
-        for i, item in enumerate(value):
-            if check is not None and not check(item):
-                self.problem(f"{name}[{i}]", f"{item!r} is not valid")
-        return tuple(value)
-
-    def objects(self, name: str) -> list[_Reader] | None:
-        value = self._raw(name, None, False)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = _json_or_self(value)
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.problem(name, "must be a list of objects")
-            return []
-        return [_Reader(v, f"{self.key(name)}[{i}]", self.problems) for i, v in enumerate(value)]
-
-    def obj(self, name: str) -> _Reader:
-        value = self._raw(name, {}, False)
-        if isinstance(value, str):
-            value = _json_or_self(value)
-        if not isinstance(value, dict):
-            self.problem(name, "must be an object")
-            value = {}
-        return _Reader(value, self.key(name), self.problems)
-
-    def reject_unknown(self) -> None:
-        for name in sorted(set(self.values) - self.seen):
-            self.problem(name, "is not a known setting")
-
-
-def _json_or_self(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-def _is_cidr(value: str) -> bool:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        return False
-    return True
 
 
 def plan_subnets(vpc_cidr: str, az_count: int, private_prefix: int, public_prefix: int):
@@ -283,7 +317,6 @@ def plan_subnets(vpc_cidr: str, az_count: int, private_prefix: int, public_prefi
                 f"{az_count} private /{private_prefix} and {az_count} public /{public_prefix} "
                 f"subnets do not fit in {vpc_cidr}"
             )
-        allocated.setdefault(prefix, [])
         allocated[prefix].append(str(ipaddress.ip_network((cursor, prefix))))
         cursor += size
     if private_prefix == public_prefix:
@@ -292,208 +325,186 @@ def plan_subnets(vpc_cidr: str, az_count: int, private_prefix: int, public_prefi
     return tuple(allocated[private_prefix]), tuple(allocated[public_prefix])
 
 
-def _node_group(r: _Reader, default: NodeGroupSettings | None, gpu: bool) -> NodeGroupSettings:
-    defaults = default or NodeGroupSettings("", (), 0, 0, 0)
-    name = r.string("name", defaults.name or None, required=default is None, pattern=NODE_GROUP_NAME)
-    pattern = GPU_INSTANCE_TYPE if gpu else EC2_INSTANCE_TYPE
-    family = "a GPU instance type of the g5, g6 or g6e family" if gpu else "an EC2 instance type"
-    instance_types = r.strings("instanceTypes", defaults.instance_types)
-    if not instance_types:
-        r.problem("instanceTypes", "must name at least one instance type")
-    for i, itype in enumerate(instance_types):
-        if not pattern.match(itype):
-            r.problem(f"instanceTypes[{i}]", f"{itype!r} is not {family}")
-    min_size = r.integer("minSize", defaults.min_size, minimum=0)
-    max_size = r.integer("maxSize", defaults.max_size, minimum=1)
-    desired = r.integer("desiredSize", defaults.desired_size, minimum=0)
-    disk = r.integer("diskSizeGib", defaults.disk_size_gib, minimum=20, maximum=2000)
-    if min_size > max_size:
-        r.problem("maxSize", f"must be >= minSize ({min_size}), got {max_size}")
-    elif not min_size <= desired <= max_size:
-        r.problem(
-            "desiredSize", f"must be between minSize ({min_size}) and maxSize ({max_size}), got {desired}"
+def _key(loc: tuple[Any, ...]) -> str:
+    """``("gpuNodeGroups", 0, "maxSize")`` -> ``florai:gpuNodeGroups[0].maxSize``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not out:
+            out = str(part)
+        elif not part.startswith(("function-", "tuple[", "dict[")):
+            out += f".{part}"
+    return f"{PROJECT}:{out}"
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known setting"
+    if kind == "string_pattern_mismatch":
+        return f"{error['input']!r} does not match {error['ctx']['pattern']}"
+    return error["msg"].removeprefix("Value error, ") + (
+        "" if kind == "value_error" else f", got {error['input']!r}"
+    )
+
+
+def _node_group_rules(key: str, group: NodeGroupSettings) -> list[str]:
+    if group.min_size > group.max_size:
+        return [f"{key}.maxSize: must be >= minSize ({group.min_size}), got {group.max_size}"]
+    if not group.min_size <= group.desired_size <= group.max_size:
+        return [
+            f"{key}.desiredSize: must be between minSize ({group.min_size}) and maxSize "
+            f"({group.max_size}), got {group.desired_size}"
+        ]
+    return []
+
+
+def stack_rules(stack: str, c: StackConfig, region: str, account_id: str) -> list[str]:
+    """Rules across keys or tied to the environment, each naming the key to fix."""
+    p = f"{PROJECT}:"
+    problems: list[str] = []
+    ha = stack in HIGHLY_AVAILABLE_STACKS
+    if stack == "prod" and not c.nat_per_az:
+        problems.append(f"{p}natPerAz: prod needs one NAT gateway per AZ (true)")
+    if stack == "dev" and c.nat_per_az:
+        problems.append(f"{p}natPerAz: dev runs a single NAT gateway (false)")
+    if ha and c.az_count < 2:
+        problems.append(f"{p}azCount: {stack} must span at least 2 AZs, got {c.az_count}")
+    try:
+        plan_subnets(c.vpc_cidr, c.az_count, c.private_subnet_prefix, c.public_subnet_prefix)
+    except ValueError as err:
+        problems.append(f"{p}vpcCidr: {err}")
+    if stack == "prod" and c.endpoint_public_access:
+        problems.append(f"{p}endpointPublicAccess: prod keeps the API endpoint private (false)")
+    if c.endpoint_public_access and not c.public_access_cidrs:
+        problems.append(f"{p}publicAccessCidrs: a public endpoint must be limited to at least one CIDR")
+    if not c.endpoint_public_access and c.public_access_cidrs:
+        problems.append(f"{p}publicAccessCidrs: set only when endpointPublicAccess is true")
+    if stack != "dev" and any(cidr.endswith("/0") for cidr in c.public_access_cidrs):
+        problems.append(f"{p}publicAccessCidrs: an open endpoint (/0) is allowed only in dev, not {stack}")
+    if c.ci_route == "public-allow-list" and not c.endpoint_public_access:
+        problems.append(f"{p}ciRoute: public-allow-list needs endpointPublicAccess true (or use vpc-runner)")
+    for i, arn in enumerate(c.admin_role_arns):
+        if arn.split(":")[4] != account_id:
+            problems.append(f"{p}adminRoleArns[{i}]: {arn} is not in the stack's account {account_id}")
+    if not c.gpu_node_groups:
+        problems.append(f"{p}gpuNodeGroups: at least one GPU node group is required")
+    problems += _node_group_rules(f"{p}systemNodeGroup", c.system_node_group)
+    for i, group in enumerate(c.gpu_node_groups):
+        problems += _node_group_rules(f"{p}gpuNodeGroups[{i}]", group)
+    names = [g.name for g in c.gpu_node_groups] + [c.system_node_group.name]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"{p}gpuNodeGroups: node group name {dup!r} is used twice")
+    cluster = ClusterSettings(**{f: getattr(c, f) for f in CLUSTER_FIELDS})
+    missing = sorted(set(REQUIRED_ADDONS) - set(cluster.pinned_addon_versions))
+    if missing:
+        problems.append(
+            f"{p}addonVersions: no pinned version of {', '.join(missing)} for Kubernetes "
+            f"{c.kubernetes_version}: add them to platform/upstream/eks/addon-versions.yaml"
         )
-    r.reject_unknown()
-    return NodeGroupSettings(name or "", instance_types, min_size, max_size, desired, disk)
+    release = cluster.node_release_version
+    if release is None or not release.startswith(f"{c.kubernetes_version}."):
+        problems.append(
+            f"{p}amiReleaseVersion: {release!r} is not an AMI release of Kubernetes {c.kubernetes_version}"
+        )
+    d = c.database
+    if d.max_allocated_storage_gib < d.allocated_storage_gib:
+        problems.append(
+            f"{p}database.maxAllocatedStorageGib: must be >= allocatedStorageGib ({d.allocated_storage_gib})"
+        )
+    if ha and not d.multi_az:
+        problems.append(f"{p}database.multiAz: {stack} needs a multi-AZ database (true)")
+    if ha and not d.deletion_protection:
+        problems.append(f"{p}database.deletionProtection: {stack} needs deletion protection (true)")
+    if ha and c.cache.replicas < 1:
+        problems.append(f"{p}cache.replicas: {stack} needs at least one replica for automatic failover")
+    if c.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            f"{p}logRetentionDays: must be one of {LOG_RETENTION_DAYS}, got {c.log_retention_days}"
+        )
+    if ha and c.dr_region is None:
+        problems.append(
+            f"{p}drRegion: {stack} needs a secondary region for disaster recovery (e.g. us-west-2)"
+        )
+    if c.dr_region is not None and c.dr_region == region:
+        problems.append(
+            f"{p}drRegion: must differ from aws:region ({region}): a copy in the same region is no DR"
+        )
+    if stack in ("staging", "prod") and c.github.image_source_account_id is None:
+        problems.append(
+            f"{p}github.imageSourceAccountId: {stack} promotes images from another account: name it"
+        )
+    return problems
 
 
-def _network(r: _Reader, stack: str) -> NetworkSettings:
-    d = NetworkSettings()
-    vpc_cidr = r.string("vpcCidr", d.vpc_cidr)
-    az_count = r.integer("azCount", d.az_count, minimum=1, maximum=6)
-    nat_per_az = r.boolean("natPerAz", d.nat_per_az)
-    private_prefix = r.integer("privateSubnetPrefix", d.private_subnet_prefix, minimum=16, maximum=28)
-    public_prefix = r.integer("publicSubnetPrefix", d.public_subnet_prefix, minimum=16, maximum=28)
-    if stack == "prod" and not nat_per_az:
-        r.problem("natPerAz", "prod needs one NAT gateway per AZ (true)")
-    if stack == "dev" and nat_per_az:
-        r.problem("natPerAz", "dev runs a single NAT gateway (false)")
-    if stack in HIGHLY_AVAILABLE_STACKS and az_count < 2:
-        r.problem("azCount", f"{stack} must span at least 2 AZs, got {az_count}")
-    private: tuple[str, ...] = ()
-    public: tuple[str, ...] = ()
-    if not _is_cidr(vpc_cidr):
-        r.problem("vpcCidr", f"{vpc_cidr!r} is not a valid network CIDR")
-    else:
-        try:
-            private, public = plan_subnets(vpc_cidr, az_count, private_prefix, public_prefix)
-        except ValueError as err:
-            r.problem("vpcCidr", str(err))
-    return NetworkSettings(vpc_cidr, az_count, nat_per_az, private_prefix, public_prefix, private, public)
+def _account_id(allowed_account_ids: Any) -> tuple[str, list[str]]:
+    ids = _json_structure(allowed_account_ids)
+    if isinstance(ids, list) and len(ids) == 1 and re.fullmatch(r"\d{12}", str(ids[0])):
+        return str(ids[0]), []
+    return "", [
+        f"aws:allowedAccountIds: name exactly the one 12-digit AWS account of this stack, got {ids!r}"
+    ]
 
 
-def _cluster(r: _Reader, stack: str) -> ClusterSettings:
-    d = ClusterSettings()
-    version = r.string("kubernetesVersion", d.kubernetes_version, pattern=KUBERNETES_VERSION)
-    public = r.boolean("endpointPublicAccess", d.endpoint_public_access)
-    cidrs = r.strings("publicAccessCidrs", d.public_access_cidrs, check=_is_cidr)
-    admins = r.strings("adminRoleArns", d.admin_role_arns, check=lambda v: bool(IAM_ROLE_ARN.match(v)))
-    if stack == "prod" and public:
-        r.problem("endpointPublicAccess", "prod keeps the API endpoint private (false)")
-    if public and not cidrs:
-        r.problem("publicAccessCidrs", "a public endpoint must be limited to at least one CIDR")
-    if not public and cidrs:
-        r.problem("publicAccessCidrs", "set only when endpointPublicAccess is true")
-    if stack != "dev" and any(c.endswith("/0") for c in cidrs):
-        r.problem("publicAccessCidrs", f"an open endpoint (/0) is allowed only in dev, not {stack}")
-    system = _node_group(r.obj("systemNodeGroup"), d.system_node_group, gpu=False)
-    gpu_readers = r.objects("gpuNodeGroups")
-    if not gpu_readers:
-        r.problem("gpuNodeGroups", "at least one GPU node group is required")
-    gpu_groups = tuple(_node_group(g, None, gpu=True) for g in gpu_readers or [])
-    names = [g.name for g in gpu_groups] + [system.name]
-    for dup in sorted({n for n in names if names.count(n) > 1 and n}):
-        r.problem("gpuNodeGroups", f"node group name {dup!r} is used twice")
-    return ClusterSettings(version, public, cidrs, admins, system, gpu_groups)
-
-
-def _database(r: _Reader, stack: str) -> DatabaseSettings:
-    d = DatabaseSettings()
-    out = DatabaseSettings(
-        instance_class=r.string(
-            "instanceClass", d.instance_class, pattern=re.compile(r"^db\.[a-z0-9]+\.\w+$")
-        ),
-        engine_version=r.string("engineVersion", d.engine_version, pattern=re.compile(r"^1[4-7]\.\d+$")),
-        allocated_storage_gib=r.integer("allocatedStorageGib", d.allocated_storage_gib, minimum=20),
-        max_allocated_storage_gib=r.integer("maxAllocatedStorageGib", d.max_allocated_storage_gib),
-        multi_az=r.boolean("multiAz", d.multi_az),
-        deletion_protection=r.boolean("deletionProtection", d.deletion_protection),
-        backup_retention_days=r.integer(
-            "backupRetentionDays", d.backup_retention_days, minimum=MIN_BACKUP_RETENTION_DAYS, maximum=35
-        ),
-        slow_query_ms=r.integer("slowQueryMs", d.slow_query_ms, minimum=0),
-    )
-    if out.max_allocated_storage_gib < out.allocated_storage_gib:
-        r.problem("maxAllocatedStorageGib", f"must be >= allocatedStorageGib ({out.allocated_storage_gib})")
-    if stack in HIGHLY_AVAILABLE_STACKS and not out.multi_az:
-        r.problem("multiAz", f"{stack} needs a multi-AZ database (true)")
-    if stack in HIGHLY_AVAILABLE_STACKS and not out.deletion_protection:
-        r.problem("deletionProtection", f"{stack} needs deletion protection (true)")
-    r.reject_unknown()
-    return out
-
-
-def _cache(r: _Reader, stack: str) -> CacheSettings:
-    d = CacheSettings()
-    out = CacheSettings(
-        node_type=r.string("nodeType", d.node_type, pattern=re.compile(r"^cache\.[a-z0-9]+\.\w+$")),
-        engine_version=r.string("engineVersion", d.engine_version, pattern=re.compile(r"^[6-8]\.\d+$")),
-        replicas=r.integer("replicas", d.replicas, minimum=0, maximum=5),
-        snapshot_retention_days=r.integer("snapshotRetentionDays", d.snapshot_retention_days, minimum=0),
-    )
-    if stack in HIGHLY_AVAILABLE_STACKS and out.replicas < 1:
-        r.problem("replicas", f"{stack} needs at least one replica for automatic failover")
-    r.reject_unknown()
-    return out
-
-
-def _registry(r: _Reader) -> RegistrySettings:
-    d = RegistrySettings()
-    out = RegistrySettings(
-        keep_tagged_images=r.integer("keepTaggedImages", d.keep_tagged_images, minimum=1),
-        untagged_expiry_days=r.integer("untaggedExpiryDays", d.untagged_expiry_days, minimum=1),
-    )
-    r.reject_unknown()
-    return out
-
-
-def _gitops(r: _Reader) -> GitOpsSettings:
-    d = GitOpsSettings()
-    out = GitOpsSettings(
-        repo_url=r.string("repoUrl", d.repo_url, pattern=re.compile(r"^https://\S+$")),
-        target_revision=r.string("targetRevision", d.target_revision),
-        argocd_chart_version=r.string(
-            "argoCdChartVersion", d.argocd_chart_version, pattern=re.compile(r"^\d+\.\d+\.\d+$")
-        ),
-    )
-    r.reject_unknown()
-    return out
-
-
-def _github(r: _Reader) -> GitHubSettings:
-    d = GitHubSettings()
-    out = GitHubSettings(
-        repository=r.string("repository", d.repository, pattern=re.compile(r"^[\w.-]+/[\w.-]+$")),
-        create_oidc_provider=r.boolean("createOidcProvider", d.create_oidc_provider),
-    )
-    r.reject_unknown()
-    return out
-
-
-def _dr_region(top: _Reader, stack: str, region: str | None) -> str | None:
-    dr_region = top.string("drRegion", pattern=AWS_REGION)
-    if stack in HIGHLY_AVAILABLE_STACKS and dr_region is None and "drRegion" not in top.values:
-        top.problem("drRegion", f"{stack} needs a secondary region for disaster recovery (e.g. us-west-2)")
-    if dr_region is not None and dr_region == region:
-        top.problem("drRegion", f"must differ from aws:region ({region}): a copy in the same region is no DR")
-    return dr_region
-
-
-def settings_from_mapping(stack: str, project_values: Mapping[str, Any], region: str | None) -> Settings:
+def settings_from_mapping(
+    stack: str,
+    project_values: Mapping[str, Any],
+    region: str | None,
+    allowed_account_ids: Any = None,
+) -> Settings:
     """Build and validate the settings from the ``florai:`` values (keys without the prefix).
 
-    Values may be parsed JSON (structures, numbers, booleans) or the strings the engine passes.
+    Values may be parsed YAML (structures, numbers, booleans) or the strings the engine passes.
     """
     problems: list[str] = []
     if stack not in STACKS:
         problems.append(f"stack {stack!r} is unknown: expected one of {', '.join(STACKS)}")
-    top = _Reader(project_values, f"{PROJECT}:", problems)
     if not region:
         problems.append("aws:region: is required")
-    owner = top.string("owner", required=True)
-    cost_centre = top.string("costCentre", required=True)
-    network = _network(top, stack)
-    cluster = _cluster(top, stack)
-    database = _database(top.obj("database"), stack)
-    cache = _cache(top.obj("cache"), stack)
-    registry = _registry(top.obj("registry"))
-    gitops = _gitops(top.obj("gitops"))
-    github = _github(top.obj("github"))
-    waf_rate_limit = top.integer(
-        "wafRateLimit", _default(Settings, "waf_rate_limit"), minimum=10, maximum=2_000_000_000
-    )
-    log_retention = top.integer("logRetentionDays", _default(Settings, "log_retention_days"))
-    if log_retention not in LOG_RETENTION_DAYS:
-        top.problem("logRetentionDays", f"must be one of {LOG_RETENTION_DAYS}, got {log_retention}")
-    dr_region = _dr_region(top, stack, region)
-    top.reject_unknown()
-    if problems:
+    elif region not in upstream.aws_regions():
+        problems.append(
+            f"aws:region: {region!r} is not an AWS region (platform/upstream/regions/partitions.json)"
+        )
+    account_id, account_problems = _account_id(allowed_account_ids)
+    problems += account_problems
+    config: StackConfig | None = None
+    try:
+        config = StackConfig.model_validate({k: _json_structure(v) for k, v in project_values.items()})
+    except ValidationError as err:
+        errors = err.errors()
+        # A list whose items failed also reports "too short"; the item errors already say what to fix.
+        items = {e["loc"][:-2] for e in errors if len(e["loc"]) > 1 and isinstance(e["loc"][-1], int)}
+        items |= {e["loc"][:-1] for e in errors if e["loc"] and isinstance(e["loc"][-1], int)}
+        problems += [
+            f"{_key(e['loc'])}: {_message(e)}"
+            for e in errors
+            if not (e["type"] == "too_short" and e["loc"] in items)
+        ]
+    if config is not None:
+        problems += stack_rules(stack, config, region or "", account_id)
+    if problems or config is None:
         raise ConfigError(stack, problems)
     return Settings(
         environment=stack,
         region=region or "",
-        owner=owner,
-        cost_centre=cost_centre,
-        network=network,
-        cluster=cluster,
-        database=database,
-        cache=cache,
-        registry=registry,
-        gitops=gitops,
-        github=github,
-        waf_rate_limit=waf_rate_limit,
-        log_retention_days=log_retention,
-        dr_region=dr_region,
+        account_id=account_id,
+        owner=config.owner,
+        cost_centre=config.cost_centre,
+        network=NetworkSettings(**{f: getattr(config, f) for f in NETWORK_FIELDS}),
+        cluster=ClusterSettings(**{f: getattr(config, f) for f in CLUSTER_FIELDS}),
+        database=config.database,
+        cache=config.cache,
+        registry=config.registry,
+        gitops=config.gitops,
+        github=config.github,
+        dns=config.dns,
+        waf_rate_limit=config.waf_rate_limit,
+        log_retention_days=config.log_retention_days,
+        image_retention_days=config.image_retention_days,
+        dr_region=config.dr_region,
     )
 
 
@@ -505,7 +516,8 @@ def load_settings() -> Settings:
     # Every key set for the project, so a misspelt key is reported rather than ignored.
     all_keys = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     prefix = f"{PROJECT}:"
-    # Raw strings: each reader decodes its own type (JSON for structures, "7", "true").
     values = {k.removeprefix(prefix): v for k, v in sorted(all_keys.items()) if k.startswith(prefix)}
-    region = pulumi.Config("aws").get("region")
-    return settings_from_mapping(pulumi.get_stack(), values, region)
+    aws_config = pulumi.Config("aws")
+    return settings_from_mapping(
+        pulumi.get_stack(), values, aws_config.get("region"), aws_config.get("allowedAccountIds")
+    )

@@ -41,8 +41,7 @@ EBS_CSI = ServiceAccount("ebs-csi", NAMESPACE_KUBE_SYSTEM, "ebs-csi-controller-s
 BACKUP_EXPORTER = ServiceAccount("backup-exporter", NAMESPACE_APPS, "florai-backup-exporter")
 
 # Service accounts of the day-one add-ons (issues 15 and 16); each gets its IRSA role in the
-# program and its add-on in argocd/addons. Listed in IRSA_SERVICE_ACCOUNTS once the program
-# declares its role.
+# program (IRSA_SERVICE_ACCOUNTS) and its add-on in argocd/addons (the VPC CNI is an EKS add-on).
 VPC_CNI = ServiceAccount("vpc-cni", NAMESPACE_KUBE_SYSTEM, "aws-node")
 NAMESPACE_EXTERNAL_DNS = "external-dns"
 EXTERNAL_DNS = ServiceAccount("external-dns", NAMESPACE_EXTERNAL_DNS, "external-dns")
@@ -58,6 +57,10 @@ IRSA_SERVICE_ACCOUNTS: tuple[ServiceAccount, ...] = (
     CLUSTER_AUTOSCALER,
     EBS_CSI,
     BACKUP_EXPORTER,
+    VPC_CNI,
+    EXTERNAL_DNS,
+    CLOUDWATCH_EXPORTER,
+    LOG_SHIPPER,
 )
 
 
@@ -105,6 +108,7 @@ BRIDGE_DOMAIN_NAME = "domain_name"
 BRIDGE_API_HOSTNAME = "api_hostname"
 BRIDGE_CERTIFICATE_ARN = "certificate_arn"
 BRIDGE_LOG_GROUP_NAME = "log_group_name"
+BRIDGE_IMAGE_RETENTION_DAYS = "image_retention_days"  # days a kept consented image lives (issue 17)
 
 
 def role_arn_annotation(account: ServiceAccount) -> str:

@@ -18,6 +18,7 @@ from florai_infra.offline.plan import Plan
 STACKS = ("dev", "staging", "prod")
 ADDONS = {
     "aws-load-balancer-controller",
+    "external-dns",
     "external-secrets",
     "nvidia-device-plugin",
     "dcgm-exporter",
@@ -137,6 +138,7 @@ def test_addon_values_read_the_annotations_the_charts_need(objects):
         },
         "external-secrets": {"external_secrets_role_arn"},
         "cluster-autoscaler": {"cluster_autoscaler_role_arn", "aws_cluster_name", "aws_region"},
+        "external-dns": {"external_dns_role_arn", "hosted_zone_id", "domain_name", "aws_cluster_name"},
     }
     by_name = {s["metadata"]["name"]: s for s in appsets.application_sets(objects)}
     for addon, keys in wanted.items():
@@ -151,6 +153,7 @@ def test_irsa_service_accounts_match_the_trust_policies(generated):
         names.LOAD_BALANCER_CONTROLLER: ("aws-load-balancer-controller-prod", ("serviceAccount",)),
         names.EXTERNAL_SECRETS: ("external-secrets-prod", ("serviceAccount",)),
         names.CLUSTER_AUTOSCALER: ("cluster-autoscaler-prod", ("rbac", "serviceAccount")),
+        names.EXTERNAL_DNS: ("external-dns-prod", ("serviceAccount",)),
     }
     cluster = appsets.load_cluster("prod")
     for account, (app, path) in chart_accounts.items():

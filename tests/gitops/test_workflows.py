@@ -19,7 +19,13 @@ ROOT = appsets.REPO_ROOT
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
-PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+(\.\d+){0,2}|\d+\.\d+\.\d+|[0-9a-f]{40})$")
+# `uses: owner/repo@<commit> # <tag>`: a tag can be moved to other code, a commit cannot.
+USES_LINE = re.compile(r"^\s*(?:- )?uses:\s*(?P<ref>\S+)(?P<comment>.*)$", re.M)
+PINNED = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?:/[\w./-]+)?@(?P<sha>[0-9a-f]{40})$")
+TAG_COMMENT = re.compile(r"^\s*#\s*(?P<tag>v?\d+\.\d+\.\d+)\s*$")
+PINS = yaml.safe_load((ROOT / "platform" / "upstream" / "github-actions" / "pins.yaml").read_text())[
+    "actions"
+]
 MAKE_CALL = re.compile(r"\bmake\s+([a-z][a-z-]*)")
 MODULE_CALL = re.compile(r"python\s+-m\s+([\w.]+)")
 REPO_PATH = re.compile(
@@ -64,15 +70,36 @@ def test_every_workflow_parses_with_triggers_and_read_only_defaults(workflows):
         assert writes <= {"id-token"}, f"{name}: workflow-wide write permissions {writes}"
 
 
-def test_third_party_actions_are_pinned_to_a_version(workflows):
-    used = [step["uses"] for *_, step in steps(workflows) if "uses" in step]
-    used += [job["uses"] for *_, job in jobs(workflows) if "uses" in job]
-    assert used
-    for ref in used:
+def unpinned_actions(text: str) -> list[str]:
+    """Every `uses:` of a workflow text that is not `owner/repo@<commit sha> # vX.Y.Z` of pins.yaml."""
+    bad = []
+    for line in USES_LINE.finditer(text):
+        ref, comment = line["ref"], line["comment"]
         if ref.startswith("./"):
-            assert (ROOT / ref).is_file(), ref
-        else:
-            assert PINNED.match(ref), f"unpinned action {ref}"
+            continue
+        pinned, tag = PINNED.match(ref), TAG_COMMENT.match(comment)
+        pin = PINS.get(pinned["repo"]) if pinned else None
+        if not (pinned and tag and pin and pin["sha"] == pinned["sha"] and pin["tag"] == tag["tag"]):
+            bad.append(f"{ref}{comment}")
+    return bad
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_action_is_pinned_by_commit_sha_with_its_tag(path):
+    # Every workflow file, whoever edits it: a job with id-token: write can assume a deploy role.
+    assert unpinned_actions(path.read_text()) == []
+    for ref in re.findall(r"uses:\s*(\./\S+)", path.read_text()):
+        assert (ROOT / ref).is_file(), ref
+
+
+def test_the_pin_check_catches_tags_and_wrong_comments():
+    sha = PINS["actions/checkout"]["sha"]
+    tag = PINS["actions/checkout"]["tag"]
+    assert unpinned_actions(f"      - uses: actions/checkout@{sha} # {tag}\n") == []
+    assert unpinned_actions("      - uses: actions/checkout@v4\n")
+    assert unpinned_actions(f"      - uses: actions/checkout@{sha}\n")  # no tag comment
+    assert unpinned_actions(f"      - uses: actions/checkout@{sha} # v0.0.1\n")  # comment lies
+    assert unpinned_actions(f"      - uses: someone/else@{sha} # {tag}\n")  # not in pins.yaml
 
 
 def test_aws_access_is_oidc_only(workflows):
@@ -193,12 +220,72 @@ def test_pulumi_preview_on_pull_requests_and_up_on_main_behind_environments(work
     assert infra_jobs["up-staging"]["needs"] == "up-dev" and infra_jobs["up-prod"]["needs"] == "up-staging"
     ups = {j["with"]["stack"] for j in infra_jobs.values() if j["with"]["command"] == "up"}
     assert ups == set(STACKS)
-    stack_job = workflows["pulumi-stack.yml"]["jobs"]["pulumi"]
-    # `up` runs in the environment named after the stack (protected: staging, prod); previews elsewhere.
-    assert stack_job["environment"].startswith("${{ inputs.command == 'up' && inputs.stack ||")
-    run = next(s["run"] for s in stack_job["steps"] if 'pulumi "$COMMAND"' in s.get("run", ""))
-    assert "--policy-pack platform/policy-pack" in run
+    stack_jobs = workflows["pulumi-stack.yml"]["jobs"]
+    # The preview role's environment for plans; the stack's (protected: staging, prod) for `up`.
+    assert stack_jobs["plan"]["environment"] == "${{ format('{0}-preview', inputs.stack) }}"
+    assert stack_jobs["apply"]["environment"] == "${{ inputs.stack }}"
+    for job in stack_jobs.values():
+        run = next(s["run"] for s in job["steps"] if "pulumi " in s.get("run", "") and "--stack" in s["run"])
+        assert "--policy-pack platform/policy-pack" in run
     assert (ROOT / "platform" / "policy-pack" / "PulumiPolicy.yaml").is_file()
+
+
+def _step_runs(job) -> str:
+    return "\n".join(s.get("run", "") for s in job["steps"])
+
+
+def test_prod_applies_exactly_the_plan_its_approver_saw(workflows):
+    plan, apply = (workflows["pulumi-stack.yml"]["jobs"][j] for j in ("plan", "apply"))
+    assert "--save-plan pulumi-plan.json" in _step_runs(plan)
+    assert "GITHUB_STEP_SUMMARY" in _step_runs(plan)  # the approver reads the plan in the run
+    upload = next(s for s in plan["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert "pulumi-plan.json" in upload["with"]["path"]
+    assert apply["needs"] == "plan" and apply["if"] == "inputs.command == 'up'"
+    download = next(s for s in apply["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert download["with"]["name"] == upload["with"]["name"]
+    up = _step_runs(apply)
+    assert "pulumi up" in up and "--plan pulumi-plan.json" in up
+    assert "pulumi up" not in _step_runs(plan) and "--save-plan" not in up
+
+
+def _groups(job) -> tuple[str, str]:
+    concurrency = job["concurrency"]
+    return str(concurrency["group"]), str(concurrency["cancel-in-progress"])
+
+
+def test_previews_and_deploys_never_share_a_concurrency_group(workflows):
+    plan, apply = (workflows["pulumi-stack.yml"]["jobs"][j] for j in ("plan", "apply"))
+    plan_group, plan_cancel = _groups(plan)
+    apply_group, apply_cancel = _groups(apply)
+    # Evaluated for a pull request (preview) and for main (up): the groups differ by construction.
+    assert "pulumi-preview-{0}-{1}" in plan_group and "pulumi-deploy-{0}" in plan_group
+    assert apply_group == "${{ format('pulumi-deploy-{0}', inputs.stack) }}" and apply_cancel == "False"
+    assert plan_cancel == "${{ inputs.command != 'up' }}"  # only previews are cancelled by newer ones
+    infra_group, infra_cancel = _groups(workflows["infra.yml"])
+    assert "'infra-deploy'" in infra_group and "infra-preview-{0}" in infra_group
+    assert infra_cancel == "${{ github.event_name == 'pull_request' }}"
+
+
+def test_a_shared_group_would_be_caught():
+    shared = {"concurrency": {"group": "pulumi-${{ inputs.stack }}", "cancel-in-progress": False}}
+    group, _ = _groups(shared)
+    assert "pulumi-preview-" not in group and "pulumi-deploy-" not in group
+
+
+def test_cluster_jobs_run_on_the_stacks_runners_inside_its_vpc(workflows):
+    from florai_infra.components.ci_runner import runner_project_name
+
+    project = runner_project_name("florai-${{ inputs.stack }}")
+    for job in workflows["pulumi-stack.yml"]["jobs"].values():
+        assert job["runs-on"] == f"codebuild-{project}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+
+
+def test_promotion_pull_requests_are_opened_by_the_github_app(workflows):
+    job = workflows["promote.yml"]["jobs"]["open-pull-request"]
+    app = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/create-github-app-token@"))
+    pr = next(s for s in job["steps"] if s.get("uses", "").startswith("peter-evans/create-pull-request@"))
+    assert pr["with"]["token"] == f"${{{{ steps.{app['id']}.outputs.token }}}}"
+    assert job["permissions"]["contents"] == "read"  # GITHUB_TOKEN writes nothing here
 
 
 def test_checkov_github_actions_framework_passes():

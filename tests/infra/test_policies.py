@@ -58,6 +58,7 @@ GOOD: dict[str, dict[str, Any]] = {
         "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}],
     },
     "aws:eks/cluster:Cluster": {
+        "version": "1.35",
         "encryptionConfig": {"provider": {"keyArn": KEY}, "resources": ["secrets"]},
         "enabledClusterLogTypes": LOG_TYPES,
         "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
@@ -67,8 +68,11 @@ GOOD: dict[str, dict[str, Any]] = {
         "instanceTypes": ["g5.xlarge"],
         "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}],
         "launchTemplate": {"id": "lt-1", "version": "1"},
+        "version": "1.35",
+        "releaseVersion": "1.35.6-20260714",
         "tags": PROD,
     },
+    "aws:eks/addon:Addon": {"addonName": "vpc-cni", "addonVersion": "v1.22.3-eksbuild.1", "tags": PROD},
     "aws:ec2/launchTemplate:LaunchTemplate": {
         "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
         "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": KEY}}],
@@ -147,6 +151,13 @@ VIOLATIONS = [
      {"imageScanningConfiguration": {"scanOnPush": False}}, "scanOnPush"),
     ("kms-key-rotation", "aws:kms/key:Key", {"enableKeyRotation": False}, "rotates"),
     ("required-tags", "aws:ec2/vpc:Vpc", {"tags": {"environment": "prod"}}, "owner, cost-centre"),
+    ("eks-supported-version", "aws:eks/cluster:Cluster", {"version": "1.31"}, "left EKS standard support"),
+    ("eks-supported-version", "aws:eks/cluster:Cluster", {"version": "1.29"}, "not in the EKS"),
+    ("eks-addon-version-pinned", "aws:eks/addon:Addon", {"addonVersion": None}, "pin an EKS add-on build"),
+    ("eks-addon-version-pinned", "aws:eks/addon:Addon", {"addonVersion": "latest"}, "'latest'"),
+    ("node-ami-release-pinned", "aws:eks/nodeGroup:NodeGroup", {"releaseVersion": None}, "pin the EKS AMI"),
+    ("node-ami-release-pinned", "aws:eks/nodeGroup:NodeGroup",
+     {"releaseVersion": "1.34.9-20260714"}, "not an AMI of Kubernetes 1.35"),
     ("required-tags", "aws:eks/nodeGroup:NodeGroup", {"tags": None}, "environment, owner, cost-centre"),
 ]  # fmt: skip
 
@@ -287,3 +298,81 @@ def test_advisory_and_mandatory_levels():
     assert POLICIES["kms-key-rotation"].enforcement is Enforcement.ADVISORY
     assert POLICIES["rds-not-public"].enforcement is Enforcement.MANDATORY
     assert len(POLICIES) == len(RESOURCE_POLICIES) + len(STACK_POLICIES)  # names are unique
+
+
+def test_s3_access_log_buckets_may_use_sse_s3_only_by_name():
+    props = with_change(SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]})
+    assert (
+        run_policy(POLICIES["s3-encrypted-at-rest"], {**props, "bucket": "florai-prod-access-logs-1"}) == []
+    )
+    assert run_policy(POLICIES["s3-encrypted-at-rest"], {**props, "bucket": "florai-prod-models-1"})
+
+
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+GOOD_RULE = {
+    "status": "Enabled",
+    "noncurrentVersionExpiration": {"noncurrentDays": 90},
+    "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+}
+
+
+def test_versioned_buckets_need_lifecycle_rules_for_old_versions_and_uploads():
+    models = bucket("models", "urn:models")
+    versioned = [models, attached(VERSIONING, "v", "urn:models")]
+    lifecycle = StackResource(
+        LIFECYCLE, "lc", "urn:lc", {"bucket": "id", "rules": [GOOD_RULE]}, ("urn:models",)
+    )
+    assert run_stack_policy("s3-versioned-bucket-lifecycle", [*versioned, lifecycle]) == []
+    messages = [m for m, _ in run_stack_policy("s3-versioned-bucket-lifecycle", versioned)]
+    assert any("noncurrentVersionExpiration" in m for m in messages)
+    assert any("abortIncompleteMultipartUpload" in m for m in messages)
+    disabled = StackResource(
+        LIFECYCLE, "lc", "urn:lc", {"rules": [{**GOOD_RULE, "status": "Disabled"}]}, ("urn:models",)
+    )
+    assert len(run_stack_policy("s3-versioned-bucket-lifecycle", [*versioned, disabled])) == 2
+    assert run_stack_policy("s3-versioned-bucket-lifecycle", [bucket("plain", "urn:plain")]) == []
+
+
+def test_every_vpc_needs_its_default_security_group_managed_without_rules():
+    vpc = StackResource("aws:ec2/vpc:Vpc", "vpc", "urn:vpc", {"tags": PROD})
+    closed = StackResource(
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "default",
+        "urn:sg",
+        {"ingress": [], "egress": []},
+        ("urn:vpc",),
+    )
+    assert run_stack_policy("vpc-default-security-group-closed", [vpc, closed]) == []
+    assert run_stack_policy("vpc-default-security-group-closed", [vpc]) == [
+        ("VPC vpc leaves its default security group unmanaged (AWS allows all within it)", "urn:vpc")
+    ]
+    open_ = StackResource(
+        closed.type, "default", "urn:sg", {"ingress": [{"protocol": "-1", "self": True}]}, ("urn:vpc",)
+    )
+    assert run_stack_policy("vpc-default-security-group-closed", [vpc, open_]) == [
+        ("default security group default has rules: manage it with none", "urn:sg")
+    ]
+
+
+def stateful(type_: str, tags: dict, protect: bool | None, retain: bool | None) -> StackResource:
+    return StackResource(type_, "r", f"urn:{type_}", {"tags": tags}, protect=protect, retain_on_delete=retain)
+
+
+def test_stateful_resources_are_protected_and_retained_outside_dev():
+    rds = "aws:rds/instance:Instance"
+    assert run_stack_policy("stateful-resources-protected", [stateful(rds, PROD, True, True)]) == []
+    assert run_stack_policy("stateful-resources-protected", [stateful(rds, DEV, False, False)]) == []
+    (unprotected,) = run_stack_policy("stateful-resources-protected", [stateful(rds, PROD, False, False)])
+    assert "is not protected" in unprotected[0]
+    (unretained,) = run_stack_policy("stateful-resources-protected", [stateful(rds, PROD, True, False)])
+    assert "not retained on delete" in unretained[0]
+    cache = stateful("aws:elasticache/replicationGroup:ReplicationGroup", PROD, True, False)
+    assert run_stack_policy("stateful-resources-protected", [cache]) == []  # protected; its data is a cache
+    for type_ in (
+        "aws:kms/key:Key",
+        "aws:ecr/repository:Repository",
+        "aws:s3/bucket:Bucket",
+        "aws:eks/cluster:Cluster",
+    ):
+        assert run_stack_policy("stateful-resources-protected", [stateful(type_, PROD, False, False)]), type_

@@ -101,3 +101,22 @@ def test_pack_definition_runs_python_and_serves_the_shared_policies():
     source = (PACK_DIR / "__main__.py").read_text()
     assert "PolicyPack(name=PACK_NAME, policies=pack_policies())" in source
     assert (PACK_DIR / spec["runtime"]["options"]["virtualenv"]).resolve() == PACK_DIR.parents[1] / ".venv"
+
+
+def test_protection_reaches_the_stack_policy_from_the_resource_options():
+    def database(protect: bool) -> PolicyResource:
+        opts = PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+        return PolicyResource(
+            RDS, unknown_checking_proxy(PRIVATE_DATABASE), f"urn:{RDS}::db", "db", opts, None, None, [], {}
+        )
+
+    found: list[tuple[str, str | None]] = []
+    policy = pack()["stateful-resources-protected"]
+    policy.validate(
+        StackValidationArgs(resources=[database(True)]), lambda m, urn=None: found.append((m, urn))
+    )
+    assert found == []
+    policy.validate(
+        StackValidationArgs(resources=[database(False)]), lambda m, urn=None: found.append((m, urn))
+    )
+    assert [urn for _, urn in found] == [f"urn:{RDS}::db"] and "not protected" in found[0][0]

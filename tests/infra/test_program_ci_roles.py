@@ -4,6 +4,7 @@ workflows run in, least privilege per job, ARNs exported for the repository vari
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 VARIABLES = {
     "AWS_IMAGE_PUSH_ROLE_ARN": IMAGE_PUSH,
     "AWS_IMAGE_PROMOTE_ROLE_ARN": IMAGE_PROMOTE,
-    "AWS_PULUMI_ROLE_ARN": PULUMI_DEPLOY,
+    "AWS_PULUMI_DEPLOY_ROLE_ARN": PULUMI_DEPLOY,
+    "AWS_PULUMI_PREVIEW_ROLE_ARN": PULUMI_PREVIEW,
 }
 
 
@@ -64,12 +66,6 @@ def test_github_provider_is_created_once_per_account_and_referenced_elsewhere(pl
     assert plan.outputs["githubOidcProviderArn"] == f"arn:aws:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}"
 
 
-def test_exactly_one_stack_creates_the_provider():
-    assert [
-        s for s in ("dev", "staging", "prod") if load_stack_config(s)["florai:github"]["createOidcProvider"]
-    ] == ["dev"]
-
-
 def test_ci_roles_per_stack_follow_the_promotion_chain(plan):
     image = IMAGE_PROMOTE if plan.stack in names.PROMOTED_FROM else IMAGE_PUSH
     assert set(plan.outputs["ciRoleArns"]) == {image, PULUMI_PREVIEW, PULUMI_DEPLOY}
@@ -100,12 +96,13 @@ def test_the_workflows_run_in_the_environments_the_roles_trust():
     assert promote["environment"] == "${{ inputs.target }}" and "AWS_IMAGE_PROMOTE_ROLE_ARN" in json.dumps(
         promote
     )
-    (pulumi,) = _workflow_jobs("pulumi-stack.yml").values()
-    assert (
-        pulumi["environment"]
-        == "${{ inputs.command == 'up' && inputs.stack || format('{0}-preview', inputs.stack) }}"
-    )
-    assert "AWS_PULUMI_ROLE_ARN" in json.dumps(pulumi)
+    pulumi = _workflow_jobs("pulumi-stack.yml")
+    # The plan (and every pull-request preview) with the preview role; the apply with the deploy role.
+    assert pulumi["plan"]["environment"] == "${{ format('{0}-preview', inputs.stack) }}"
+    assert "AWS_PULUMI_PREVIEW_ROLE_ARN" in json.dumps(pulumi["plan"])
+    assert "AWS_PULUMI_DEPLOY_ROLE_ARN" not in json.dumps(pulumi["plan"])
+    assert pulumi["apply"]["environment"] == "${{ inputs.stack }}"
+    assert "AWS_PULUMI_DEPLOY_ROLE_ARN" in json.dumps(pulumi["apply"])
     infra = _workflow_jobs("infra.yml")
     # Pull requests only ever preview: the deploy environments are reached from pushes to main.
     assert infra["preview"]["if"] == "github.event_name == 'pull_request'"
@@ -195,7 +192,9 @@ def test_readme_maps_each_repository_variable_to_a_stack_output():
     section = readme.split("## Running for real", 1)[1].split("\n## ", 1)[0]
     for variable, key in VARIABLES.items():
         assert variable in section and f"ciRoleArns.{key}" in section, variable
-    assert f"ciRoleArns.{PULUMI_PREVIEW}" in section
+    workflows = "\n".join(p.read_text() for p in (REPO / ".github" / "workflows").glob("*.yml"))
+    used = set(re.findall(r"vars\.(AWS_\w+_ROLE_ARN)", workflows))
+    assert used == set(VARIABLES), used ^ set(VARIABLES)
 
 
 def test_github_repository_must_be_owner_slash_name():
@@ -210,6 +209,9 @@ def test_github_repository_must_be_owner_slash_name():
     }
     values["github"] = {"repository": "https://github.com/florai/florai", "createOidcProvider": True}
     with pytest.raises(ConfigError, match="github"):
-        settings_from_mapping("dev", values, "us-east-1")
+        settings_from_mapping("dev", values, "us-east-1", ["345678901234"])
     values["github"] = {"repository": "florai/florai", "createOidcProvider": True}
-    assert settings_from_mapping("dev", values, "us-east-1").github.repository == "florai/florai"
+    assert (
+        settings_from_mapping("dev", values, "us-east-1", ["345678901234"]).github.repository
+        == "florai/florai"
+    )

@@ -92,3 +92,28 @@ def test_redis_accepts_connections_from_the_nodes_only(plan):
     assert not rule.get("cidrBlocks") and rule["securityGroups"][0].startswith("sg-")
     db_rule = _ingress_of(plan, "-db")[0]
     assert rule["securityGroups"] == db_rule["securityGroups"]
+
+
+def test_database_pins_the_major_version_and_takes_minor_upgrades(plan):
+    db = plan.one(RDS).inputs
+    major = load_stack_config(plan.stack).get("florai:database", {}).get("engineVersion", "17")
+    assert db["engineVersion"] == major and "." not in db["engineVersion"]
+    assert db["autoMinorVersionUpgrade"] is True
+    assert plan.one("aws:rds/parameterGroup:ParameterGroup").inputs["family"] == f"postgres{major}"
+
+
+def test_database_has_enhanced_monitoring_with_the_aws_role_policy(plan):
+    db = plan.one(RDS).inputs
+    assert db["monitoringInterval"] == 60
+    role = next(r for r in plan.by_type("aws:iam/role:Role") if r.inputs["name"].endswith("-rds-monitoring"))
+    assert db["monitoringRoleArn"].endswith(f":role/{role.inputs['name']}")
+    assert "monitoring.rds.amazonaws.com" in role.inputs["assumeRolePolicy"]
+    attachment = next(
+        a
+        for a in plan.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if role.urn in a.dependencies
+    )
+    assert (
+        attachment.inputs["policyArn"]
+        == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    )

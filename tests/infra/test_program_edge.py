@@ -82,3 +82,14 @@ def test_waf_logs_to_an_encrypted_aws_waf_logs_group(plan):
 
 def test_acl_arn_is_exported(plan):
     assert plan.outputs["wafAclArn"].startswith("arn:aws:wafv2:")
+
+
+def test_api_certificate_is_dns_validated_in_the_stacks_zone(plan):
+    dns = load_stack_config(plan.stack)["florai:dns"]
+    certificate = plan.one("aws:acm/certificate:Certificate").inputs
+    assert certificate["domainName"] == plan.outputs["apiHostname"] == f"api.{dns['domainName']}"
+    assert certificate["validationMethod"] == "DNS"
+    (record,) = plan.by_type("aws:route53/record:Record")
+    assert record.inputs["zoneId"] == dns["hostedZoneId"] == plan.outputs["hostedZoneId"]
+    validation = plan.one("aws:acm/certificateValidation:CertificateValidation")
+    assert record.urn in validation.dependencies

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
-from florai_infra import names
-from florai_infra.offline.engine import load_stack_config
+import yaml
+
+from florai_infra import names, upstream
+from florai_infra.config import GitOpsSettings
+from florai_infra.offline.engine import load_stack_config, run_stack
+from tests.infra.chart_values import unknown_value_keys
 
 SECRET = "kubernetes:core/v1:Secret"
 
@@ -14,8 +18,20 @@ def test_argocd_release_is_pinned_from_argo_helm(plan):
     release = plan.one("kubernetes:helm.sh/v3:Release").inputs
     assert release["chart"] == "argo-cd"
     assert release["repositoryOpts"]["repo"] == "https://argoproj.github.io/argo-helm"
-    assert release["version"].startswith("7.7.")
+    assert release["version"] == GitOpsSettings().argocd_chart_version
     assert release["namespace"] == names.NAMESPACE_ARGOCD
+    source = yaml.safe_load(
+        upstream.path("charts-controllers", f"argo-cd-{release['version']}/SOURCE.yaml").read_text()
+    )
+    assert source["version"] == release["version"] and source["url"].endswith("charts/argo-cd/values.yaml")
+    assert int(str(source["version"]).split(".")[0]) >= 9  # Argo CD 3.x (chart 9+), not the 2.x line
+
+
+def test_argocd_values_exist_in_that_chart_version(plan):
+    release = plan.one("kubernetes:helm.sh/v3:Release").inputs
+    defaults = upstream.chart_values("argo-cd", release["version"])
+    # configs.cm is argocd-cm's data: any key Argo CD reads is allowed there.
+    assert unknown_value_keys(release["values"], defaults, free_form=frozenset({"configs.cm"})) == []
 
 
 def test_kubernetes_provider_uses_an_exec_token_kubeconfig(plan):
@@ -51,9 +67,29 @@ def test_cluster_secret_carries_the_stack_outputs(plan):
     assert annotations["redis_auth_secret_arn"] == plan.outputs["redisAuthSecretArn"]
     assert annotations["model_bucket_name"] == plan.outputs["modelBucketName"]
     assert annotations["ecr_repository_url"] == plan.outputs["ecrRepositoryUrl"]
+    assert annotations[names.BRIDGE_HOSTED_ZONE_ID] == plan.outputs["hostedZoneId"]
+    assert annotations[names.BRIDGE_API_HOSTNAME] == plan.outputs["apiHostname"]
+    assert annotations[names.BRIDGE_DOMAIN_NAME] == plan.outputs["apiHostname"].removeprefix("api.")
+    assert annotations[names.BRIDGE_CERTIFICATE_ARN] == plan.outputs["certificateArn"]
+    assert annotations[names.BRIDGE_LOG_GROUP_NAME] == plan.outputs["containerLogGroup"]
+    assert annotations[names.BRIDGE_VPC_CIDR] == load_stack_config(plan.stack)["florai:vpcCidr"]
+    retention = load_stack_config(plan.stack).get("florai:imageRetentionDays", 365)
+    assert annotations[names.BRIDGE_IMAGE_RETENTION_DAYS] == str(retention)
     for account in names.IRSA_SERVICE_ACCOUNTS:
-        key = f"{account.key.replace('-', '_')}_role_arn"
-        assert annotations[key] == plan.outputs["roleArns"][account.key]
+        assert annotations[names.role_arn_annotation(account)] == plan.outputs["roleArns"][account.key]
+
+
+def test_cluster_secret_writes_every_bridge_annotation(plan):
+    annotations = plan.one(SECRET).inputs["metadata"]["annotations"]
+    bridge = {getattr(names, n) for n in dir(names) if n.startswith("BRIDGE_")}
+    roles = {names.role_arn_annotation(a) for a in names.IRSA_SERVICE_ACCOUNTS}
+    assert set(annotations) == bridge | roles
+
+
+def test_cluster_secret_enables_the_day_one_addons(plan):
+    labels = plan.one(SECRET).inputs["metadata"]["labels"]
+    for addon in ("external_dns", "cloudwatch_exporter", "otel_collector", "tempo", "fluent_bit"):
+        assert labels[f"enable_{addon}"] == "true"
 
 
 def test_cluster_secret_labels_are_valid_label_values(plan):
@@ -70,3 +106,12 @@ def test_kubeconfig_builder_uses_aws_eks_get_token():
     assert exec_["command"] == "aws"
     assert exec_["args"][:2] == ["eks", "get-token"]
     assert "token" not in config["users"][0]["user"]
+
+
+def test_first_apply_from_outside_the_vpc_can_leave_the_bootstrap_out():
+    # README, Running for real: an account's first `pulumi up` runs with florai:gitops.bootstrap false.
+    config = load_stack_config("dev")
+    config = {**config, "florai:gitops": {**config["florai:gitops"], "bootstrap": False}}
+    plan = run_stack("dev", config=config)
+    assert not [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    assert plan.by_type("aws:eks/cluster:Cluster") and plan.by_type("aws:codebuild/project:Project")

@@ -53,3 +53,9 @@ def test_vpc_endpoints_keep_image_pulls_and_tokens_private(plan):
         assert endpoints[service]["vpcEndpointType"] == "Interface"
         assert endpoints[service]["privateDnsEnabled"] is True
         assert endpoints[service]["securityGroupIds"]
+
+
+def test_default_security_group_is_managed_with_no_rules(plan):
+    (default,) = plan.by_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert plan.one("aws:ec2/vpc:Vpc").urn in default.dependencies
+    assert default.inputs.get("ingress", []) == [] and default.inputs.get("egress", []) == []

@@ -26,6 +26,10 @@ COMPONENTS = {
     "florai:identity:ServiceRoles",
     "florai:identity:CiRoles",
     "florai:gitops:Bootstrap",
+    "florai:edge:Certificate",
+    "florai:logging:ContainerLogs",
+    "florai:ci:CiRunner",  # every stack reaches its private API endpoint from runners in the VPC
+    "florai:storage:AccessLogBucket",
 }
 
 

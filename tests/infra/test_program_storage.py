@@ -6,6 +6,8 @@ import json
 
 from florai_infra.offline.engine import load_stack_config
 
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+
 
 def test_bucket_blocks_all_public_access(plan):
     block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "models").inputs
@@ -52,3 +54,39 @@ def test_ecr_lifecycle_keeps_n_tagged_and_expires_untagged(plan):
     assert by_status["tagged"]["countType"] == "imageCountMoreThan"
     assert by_status["tagged"]["countNumber"] == registry.get("keepTaggedImages", 30)
     assert all(r["action"] == {"type": "expire"} for r in rules)
+
+
+def test_model_bucket_expires_old_versions_uploads_and_kept_images(plan):
+    rules = {r["id"]: r for r in plan.one(LIFECYCLE, "models").inputs["rules"]}
+    assert rules["expire-old-versions"]["noncurrentVersionExpiration"]["noncurrentDays"] > 0
+    assert rules["expire-old-versions"]["abortIncompleteMultipartUpload"]["daysAfterInitiation"] > 0
+    images = rules["expire-consented-images"]
+    assert images["filter"] == {"prefix": "consented-images/"}
+    assert images["expiration"]["days"] == load_stack_config(plan.stack).get("florai:imageRetentionDays", 365)
+
+
+def test_dev_keeps_consented_images_30_days_elsewhere_the_default_year(dev_plan, prod_plan):
+    assert _image_days(dev_plan) == 30 and _image_days(prod_plan) == 365
+
+
+def _image_days(plan) -> int:
+    rules = plan.one(LIFECYCLE, "models").inputs["rules"]
+    return next(r for r in rules if r["id"] == "expire-consented-images")["expiration"]["days"]
+
+
+def test_model_bucket_access_is_logged_to_a_locked_down_bucket(plan):
+    logging = plan.one("aws:s3/bucketLogging:BucketLogging", "models").inputs
+    target = plan.one("aws:s3/bucket:Bucket", "models-access-logs").inputs["bucket"]
+    assert logging["targetBucket"] == target and logging["bucket"] == plan.outputs["modelBucketName"]
+    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "models-access-logs").inputs["policy"])
+    (delivery,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert (
+        delivery["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:s3:::{plan.outputs['modelBucketName']}"
+    )
+    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "models-access-logs").inputs
+    assert all(
+        block[f] is True
+        for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    assert plan.one(LIFECYCLE, "models-access-logs").inputs["rules"][0]["expiration"]["days"] > 0

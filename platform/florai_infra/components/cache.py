@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from florai_infra.components.firewall import node_only_security_group
 from florai_infra.components.generated_secret import generated_password
+from florai_infra.components.protection import stateful
 from florai_infra.config import CacheSettings
 
 REDIS_PORT = 6379
@@ -26,6 +27,7 @@ class CacheArgs:
     node_security_group_id: pulumi.Input[str]
     storage_key_arn: pulumi.Input[str]
     secret_key_arn: pulumi.Input[str]
+    protect: bool
     tags: dict[str, str]
 
 
@@ -93,7 +95,8 @@ class Cache(pulumi.ComponentResource):
             apply_immediately=args.environment == "dev",
             tags=args.tags,
             # The token invoke answers anew on every run; the secret version holds the live one.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["authToken"]),
+            # Only the prediction cache and rate-limit counters live here: protected, not retained.
+            opts=stateful(self, args.protect, holds_data=False, ignore_changes=["authToken"]),
         )
         self.primary_endpoint = group.primary_endpoint_address
         self.reader_endpoint = group.reader_endpoint_address

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from florai_infra import names
+from florai_infra.components.cluster_access import CLUSTER_ADMIN, VIEW, grant_cluster_access
 from florai_infra.components.iam_documents import document, managed_policy_arn, web_identity_trust_policy
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -44,6 +45,9 @@ ECR_PUSH = [
 ]
 # Services the program manages; the deploy role gets them only in the stack's regions.
 DEPLOYED_SERVICES = [
+    "acm",
+    "codebuild",
+    "codeconnections",
     "ec2",
     "ecr",
     "eks",
@@ -91,6 +95,7 @@ ATTACHABLE_MANAGED_POLICIES = [
     "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
     "service-role/AmazonEBSCSIDriverPolicy",
+    "service-role/AmazonRDSEnhancedMonitoringRole",
 ]
 SERVICE_LINKED = [
     "autoscaling.amazonaws.com",
@@ -111,6 +116,9 @@ class CiRolesArgs:
     account_id: str
     partition: str
     repository_arn: pulumi.Input[str]  # this stack's ECR repository
+    cluster_name: pulumi.Input[str]
+    hosted_zone_id: str
+    image_source_account_id: str | None  # the previous environment's account (promotion source)
     tags: dict[str, str]
 
     @property
@@ -120,8 +128,9 @@ class CiRolesArgs:
     def iam_arn(self, resource: str) -> str:
         return f"arn:{self.partition}:iam::{self.account_id}:{resource}"
 
-    def ecr_arn(self, repository: str) -> str:
-        return f"arn:{self.partition}:ecr:{self.regions[0]}:{self.account_id}:repository/{repository}"
+    def ecr_arn(self, repository: str, account_id: str | None = None) -> str:
+        account = account_id or self.account_id
+        return f"arn:{self.partition}:ecr:{self.regions[0]}:{account}:repository/{repository}"
 
     def subject(self, github_environment: str) -> str:
         return f"repo:{self.repository}:environment:{github_environment}"
@@ -149,7 +158,12 @@ def image_promote_policy(a: CiRolesArgs) -> list[dict]:
     source = names.image_repository(names.PROMOTED_FROM[a.environment])
     return [
         ecr_login(),
-        {"Sid": "PullSourceRepository", "Effect": "Allow", "Action": ECR_PULL, "Resource": a.ecr_arn(source)},
+        {
+            "Sid": "PullSourceRepository",
+            "Effect": "Allow",
+            "Action": ECR_PULL,
+            "Resource": a.ecr_arn(source, a.image_source_account_id),
+        },
         {"Sid": "PushOwnRepository", "Effect": "Allow", "Action": ECR_PUSH, "Resource": a.repository_arn},
     ]
 
@@ -178,6 +192,19 @@ def pulumi_deploy_policy(a: CiRolesArgs) -> list[dict]:
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:RequestedRegion": a.regions}},
         },
+        {
+            # Route 53 is global (its calls are not in the stack's region): only the stack's zone.
+            "Sid": "StackHostedZone",
+            "Effect": "Allow",
+            "Action": [
+                "route53:ChangeResourceRecordSets",
+                "route53:GetHostedZone",
+                "route53:ListResourceRecordSets",
+                "route53:ListTagsForResource",
+            ],
+            "Resource": f"arn:{a.partition}:route53:::hostedzone/{a.hosted_zone_id}",
+        },
+        {"Sid": "Route53Changes", "Effect": "Allow", "Action": "route53:GetChange", "Resource": "*"},
         {"Sid": "StackRoles", "Effect": "Allow", "Action": IAM_ROLE_MANAGEMENT, "Resource": own_roles},
         {
             "Sid": "AttachOnlyTheProgramsManagedPolicies",
@@ -230,6 +257,9 @@ GITHUB_ENVIRONMENT = {
     PULUMI_DEPLOY: "{env}",
 }
 MANAGED_POLICIES = {PULUMI_PREVIEW: "ReadOnlyAccess"}
+# Inside the cluster: the deploy role installs Argo CD (CRDs, cluster roles), so it must be cluster
+# admin; the preview role only reads (no Secrets: AmazonEKSViewPolicy).
+CLUSTER_ACCESS = {PULUMI_DEPLOY: CLUSTER_ADMIN, PULUMI_PREVIEW: VIEW}
 
 
 class CiRoles(pulumi.ComponentResource):
@@ -280,6 +310,16 @@ class CiRoles(pulumi.ComponentResource):
                     role=role.name,
                     policy_arn=managed_policy_arn(args.partition, MANAGED_POLICIES[key]),
                     opts=child,
+                )
+            if key in CLUSTER_ACCESS:
+                grant_cluster_access(
+                    f"{name}-{key}-cluster",
+                    args.cluster_name,
+                    role.arn,
+                    CLUSTER_ACCESS[key],
+                    args.partition,
+                    args.tags,
+                    self,
                 )
             self.role_arns[key] = role.arn
         self.register_outputs({"oidc_provider_arn": self.oidc_provider_arn, "role_arns": self.role_arns})

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from florai_infra.components.cluster_access import CLUSTER_ADMIN, grant_cluster_access
 from florai_infra.components.iam_documents import managed_policy_arn, service_trust_policy
 from florai_infra.components.node_groups import NodeGroupArgs, node_group
 from florai_infra.config import ClusterSettings
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+# The VPC CNI's policy (AmazonEKS_CNI_Policy) is on its own IRSA role, not on every node.
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ClusterArgs:
     ebs_key_arn: pulumi.Input[str]
     log_key_arn: pulumi.Input[str]
     log_retention_days: int
+    protect: bool  # outside dev: `pulumi destroy` and replacements stop at the cluster
     tags: dict[str, str]
 
 
@@ -90,7 +92,9 @@ class Cluster(pulumi.ComponentResource):
             deletion_protection=args.environment != "dev",
             upgrade_policy={"support_type": "STANDARD"},
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, log_group]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[attachment, log_group], protect=args.protect
+            ),
         )
         self._access_entries(name, args, cluster)
 
@@ -128,6 +132,8 @@ class Cluster(pulumi.ComponentResource):
                 node_role_arn=node_role.arn,
                 subnet_ids=args.private_subnet_ids,
                 ebs_key_arn=args.ebs_key_arn,
+                kubernetes_version=s.kubernetes_version,
+                release_version=s.node_release_version or "",
                 name_prefix=args.cluster_name,
                 tags=args.tags,
             )
@@ -155,23 +161,9 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _access_entries(self, name: str, args: ClusterArgs, cluster: aws.eks.Cluster) -> None:
-        child = pulumi.ResourceOptions(parent=self)
         for i, role_arn in enumerate(args.settings.admin_role_arns):
-            entry = aws.eks.AccessEntry(
-                f"{name}-admin-{i}",
-                cluster_name=cluster.name,
-                principal_arn=role_arn,
-                type="STANDARD",
-                tags=args.tags,
-                opts=child,
-            )
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{i}",
-                cluster_name=cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=CLUSTER_ADMIN_POLICY,
-                access_scope={"type": "cluster"},
-                opts=child,
+            grant_cluster_access(
+                f"{name}-admin-{i}", cluster.name, role_arn, CLUSTER_ADMIN, args.partition, args.tags, self
             )
 
 

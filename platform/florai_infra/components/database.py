@@ -8,12 +8,15 @@ import pulumi
 import pulumi_aws as aws
 
 from florai_infra.components.firewall import node_only_security_group
+from florai_infra.components.iam_documents import managed_policy_arn, service_trust_policy
+from florai_infra.components.protection import stateful
 from florai_infra.config import DatabaseSettings
 
 POSTGRES_PORT = 5432
 DATABASE_NAME = "florai"
 MASTER_USERNAME = "florai_admin"
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
+ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 
 
 @dataclass(frozen=True)
@@ -21,11 +24,13 @@ class DatabaseArgs:
     settings: DatabaseSettings
     identifier: str
     environment: str
+    partition: str
     vpc_id: pulumi.Input[str]
     subnet_ids: list[pulumi.Input[str]]
     node_security_group_id: pulumi.Input[str]
     storage_key_arn: pulumi.Input[str]
     secret_key_arn: pulumi.Input[str]
+    protect: bool
     tags: dict[str, str]
 
 
@@ -68,6 +73,20 @@ class Database(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
+        monitoring = aws.iam.Role(
+            f"{name}-monitoring",
+            name=f"{args.identifier}-rds-monitoring",
+            description="RDS enhanced monitoring: OS metrics of the database host into CloudWatch Logs",
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring",
+            role=monitoring.name,
+            policy_arn=managed_policy_arn(args.partition, ENHANCED_MONITORING_POLICY),
+            opts=child,
+        )
         keep_snapshot = args.environment != "dev"
         instance = aws.rds.Instance(
             name,
@@ -100,9 +119,12 @@ class Database(pulumi.ComponentResource):
             performance_insights_kms_key_id=args.storage_key_arn,
             performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
-            auto_minor_version_upgrade=True,
+            auto_minor_version_upgrade=True,  # engineVersion is the major only: AWS keeps the minor current
+            allow_major_version_upgrade=False,
+            monitoring_interval=s.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring.arn if s.monitoring_interval_seconds else None,
             tags=args.tags,
-            opts=child,
+            opts=stateful(self, args.protect, holds_data=True),
         )
         self.arn = instance.arn
         self.endpoint = instance.endpoint

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from florai_infra.components.iam_documents import document
 from florai_infra.components.kms import key_policy
+from florai_infra.components.protection import stateful
 from florai_infra.components.storage import ModelStore, ModelStoreArgs
 
 # Key purposes (KEY_SERVICES in kms.py) the DR region needs its own key for.
@@ -41,6 +42,7 @@ class DisasterRecoveryArgs:
     model_key_arn: pulumi.Input[str]
     replica_bucket_name: str
     force_destroy: bool
+    protect: bool
     tags: dict[str, str]
 
 
@@ -130,7 +132,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 deletion_window_in_days=30,
                 policy=key_policy(purpose, args.dr_region, args.account_id, args.partition),
                 tags={**args.tags, "purpose": f"dr-{purpose}"},
-                opts=in_dr,
+                opts=stateful(self, args.protect, holds_data=True, provider=self.provider),
             )
             aws.kms.Alias(
                 f"{name}-{purpose}",
@@ -166,7 +168,9 @@ class DisasterRecovery(pulumi.ComponentResource):
         # The replica carries every protection of the primary bucket: one component for both.
         replica = ModelStore(
             f"{name}-models",
-            ModelStoreArgs(args.replica_bucket_name, self.key_arns["s3"], args.force_destroy, args.tags),
+            ModelStoreArgs(
+                args.replica_bucket_name, self.key_arns["s3"], args.force_destroy, args.protect, args.tags
+            ),
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )
         role = aws.iam.Role(

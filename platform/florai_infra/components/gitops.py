@@ -25,6 +25,11 @@ ADDON_LABELS = {
     "enable_keda": "true",
     "enable_metrics_server": "true",
     "enable_blackbox_exporter": "true",
+    "enable_external_dns": "true",
+    "enable_cloudwatch_exporter": "true",
+    "enable_otel_collector": "true",
+    "enable_tempo": "true",
+    "enable_fluent_bit": "true",
 }
 
 

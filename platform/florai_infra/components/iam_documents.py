@@ -91,3 +91,15 @@ def web_identity_trust_policy(
             sort_keys=True,
         )
     )
+
+
+def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Bucket-policy statement refusing every request to the bucket that is not over TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from florai_infra import names
+from florai_infra import names, upstream
 from florai_infra.components.iam_documents import document, irsa_trust_policy, managed_policy_arn
 
 KMS_USE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
@@ -31,6 +31,8 @@ class ServiceRolesArgs:
     database_secret_arn: pulumi.Input[str]
     database_identifier: str
     web_acl_arn: pulumi.Input[str]
+    hosted_zone_id: str
+    log_group_arn: pulumi.Input[str]
     tags: dict[str, str]
 
     def arn(self, service: str, resource: str) -> str:
@@ -119,118 +121,45 @@ def ebs_csi_key_policy(a: ServiceRolesArgs) -> list[dict]:
 
 
 def load_balancer_controller_policy(a: ServiceRolesArgs) -> list[dict]:
-    cluster_tag = "elbv2.k8s.aws/cluster"
-    tagged_by_cluster = {"Null": {f"aws:ResourceTag/{cluster_tag}": "false"}}
-    elb = [
-        a.arn("elasticloadbalancing", "loadbalancer/app/*/*"),
-        a.arn("elasticloadbalancing", "loadbalancer/net/*/*"),
-        a.arn("elasticloadbalancing", "targetgroup/*/*"),
-    ]
+    """The controller's own policy at the pinned version (platform/upstream/iam), unchanged.
+
+    Its writes are already conditioned on the elbv2.k8s.aws/cluster tag the controller sets; a
+    hand-narrowed copy once left targets unreachable (no ingress rules on the cluster's group).
+    """
+    return upstream.iam_policy("aws-load-balancer-controller")["Statement"]
+
+
+def external_dns_policy(a: ServiceRolesArgs) -> list[dict]:
+    # Upstream's policy (platform/upstream/iam/external-dns.json) allows every zone; ours one zone.
     return [
         {
-            "Sid": "ServiceLinkedRole",
-            "Effect": "Allow",
-            "Action": "iam:CreateServiceLinkedRole",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
-        },
-        {
-            "Sid": "Describe",
+            "Sid": "ManageStackZoneRecords",
             "Effect": "Allow",
             "Action": [
-                "acm:DescribeCertificate",
-                "acm:ListCertificates",
-                "ec2:Describe*",
-                "ec2:GetCoipPoolUsage",
-                "elasticloadbalancing:Describe*",
-                "shield:GetSubscriptionState",
-                "wafv2:GetWebACL",
-                "wafv2:GetWebACLForResource",
+                "route53:ChangeResourceRecordSets",
+                "route53:ListResourceRecordSets",
+                "route53:ListTagsForResources",
             ],
-            "Resource": "*",
+            "Resource": f"arn:{a.partition}:route53:::hostedzone/{a.hosted_zone_id}",
         },
+        {"Sid": "FindZones", "Effect": "Allow", "Action": "route53:ListHostedZones", "Resource": "*"},
+    ]
+
+
+def cloudwatch_exporter_policy(a: ServiceRolesArgs) -> list[dict]:
+    # YACE's documented minimum for static and discovery jobs: read metrics and resource tags only.
+    actions = upstream.iam_sources()["yace-cloudwatch-exporter.json"]["minimum_actions"]
+    return [{"Sid": "ReadMetricsAndTags", "Effect": "Allow", "Action": sorted(actions), "Resource": "*"}]
+
+
+def log_shipper_policy(a: ServiceRolesArgs) -> list[dict]:
+    return [
         {
-            "Sid": "AttachFloraiWebAcl",
+            "Sid": "WriteStackLogGroup",
             "Effect": "Allow",
-            "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
-            "Resource": [a.web_acl_arn, a.arn("elasticloadbalancing", "loadbalancer/app/*/*")],
-        },
-        {
-            "Sid": "CreateSecurityGroups",
-            "Effect": "Allow",
-            "Action": "ec2:CreateSecurityGroup",
-            "Resource": "*",
-        },
-        {
-            "Sid": "TagNewSecurityGroups",
-            "Effect": "Allow",
-            "Action": "ec2:CreateTags",
-            "Resource": a.arn("ec2", "security-group/*"),
-            "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}},
-        },
-        {
-            "Sid": "ManageOwnSecurityGroups",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:AuthorizeSecurityGroupIngress",
-                "ec2:CreateTags",
-                "ec2:DeleteSecurityGroup",
-                "ec2:DeleteTags",
-                "ec2:RevokeSecurityGroupIngress",
-            ],
-            "Resource": a.arn("ec2", "security-group/*"),
-            "Condition": tagged_by_cluster,
-        },
-        {
-            "Sid": "CreateTaggedLoadBalancers",
-            "Effect": "Allow",
-            "Action": [
-                "elasticloadbalancing:AddTags",
-                "elasticloadbalancing:CreateLoadBalancer",
-                "elasticloadbalancing:CreateTargetGroup",
-            ],
-            "Resource": elb,
-            "Condition": {"Null": {f"aws:RequestTag/{cluster_tag}": "false"}},
-        },
-        {
-            "Sid": "ManageOwnLoadBalancers",
-            "Effect": "Allow",
-            "Action": [
-                "elasticloadbalancing:AddTags",
-                "elasticloadbalancing:DeleteLoadBalancer",
-                "elasticloadbalancing:DeleteTargetGroup",
-                "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                "elasticloadbalancing:ModifyTargetGroup",
-                "elasticloadbalancing:ModifyTargetGroupAttributes",
-                "elasticloadbalancing:RemoveTags",
-                "elasticloadbalancing:SetIpAddressType",
-                "elasticloadbalancing:SetSecurityGroups",
-                "elasticloadbalancing:SetSubnets",
-            ],
-            "Resource": elb,
-            "Condition": tagged_by_cluster,
-        },
-        {
-            "Sid": "ListenersRulesTargets",
-            "Effect": "Allow",
-            "Action": [
-                "elasticloadbalancing:AddListenerCertificates",
-                "elasticloadbalancing:CreateListener",
-                "elasticloadbalancing:CreateRule",
-                "elasticloadbalancing:DeleteListener",
-                "elasticloadbalancing:DeleteRule",
-                "elasticloadbalancing:DeregisterTargets",
-                "elasticloadbalancing:ModifyListener",
-                "elasticloadbalancing:ModifyRule",
-                "elasticloadbalancing:RegisterTargets",
-                "elasticloadbalancing:RemoveListenerCertificates",
-            ],
-            "Resource": [
-                *elb,
-                a.arn("elasticloadbalancing", "listener/app/*/*/*"),
-                a.arn("elasticloadbalancing", "listener-rule/app/*/*/*/*"),
-            ],
-        },
+            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": [a.log_group_arn, pulumi.Output.concat(a.log_group_arn, ":*")],
+        }
     ]
 
 
@@ -265,7 +194,7 @@ def backup_exporter_policy(a: ServiceRolesArgs) -> list[dict]:
     ]
 
 
-# Service account -> its inline policy; the EBS CSI driver also gets the AWS-managed driver policy.
+# Service account -> its inline policy; the EBS CSI driver and the VPC CNI get AWS-managed ones.
 POLICIES = {
     names.INFERENCE: inference_policy,
     names.LOAD_BALANCER_CONTROLLER: load_balancer_controller_policy,
@@ -273,8 +202,14 @@ POLICIES = {
     names.CLUSTER_AUTOSCALER: cluster_autoscaler_policy,
     names.EBS_CSI: ebs_csi_key_policy,
     names.BACKUP_EXPORTER: backup_exporter_policy,
+    names.EXTERNAL_DNS: external_dns_policy,
+    names.CLOUDWATCH_EXPORTER: cloudwatch_exporter_policy,
+    names.LOG_SHIPPER: log_shipper_policy,
 }
-MANAGED_POLICIES = {names.EBS_CSI: "service-role/AmazonEBSCSIDriverPolicy"}
+MANAGED_POLICIES = {
+    names.EBS_CSI: "service-role/AmazonEBSCSIDriverPolicy",
+    names.VPC_CNI: "AmazonEKS_CNI_Policy",
+}
 
 
 class ServiceRoles(pulumi.ComponentResource):
@@ -295,13 +230,14 @@ class ServiceRoles(pulumi.ComponentResource):
                 tags={**args.tags, "service-account": f"{account.namespace}.{account.name}"},
                 opts=child,
             )
-            aws.iam.RolePolicy(
-                f"{name}-{account.key}",
-                name=account.key,
-                role=role.id,
-                policy=document(POLICIES[account](args)),
-                opts=child,
-            )
+            if account in POLICIES:
+                aws.iam.RolePolicy(
+                    f"{name}-{account.key}",
+                    name=account.key,
+                    role=role.id,
+                    policy=document(POLICIES[account](args)),
+                    opts=child,
+                )
             if account in MANAGED_POLICIES:
                 aws.iam.RolePolicyAttachment(
                     f"{name}-{account.key}-managed",

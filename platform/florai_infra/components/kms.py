@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from florai_infra.components.protection import stateful
+
 # Key purpose -> services that use it through their own grants (kms:ViaService).
 KEY_SERVICES: dict[str, tuple[str, ...]] = {
     "eks": ("eks",),
@@ -29,6 +31,7 @@ class KmsArgs:
     account_id: str
     partition: str
     tags: dict[str, str]
+    protect: bool = False  # outside dev: losing a key loses the data it encrypts
 
 
 def key_policy(purpose: str, region: str, account_id: str, partition: str) -> str:
@@ -121,7 +124,7 @@ class Kms(pulumi.ComponentResource):
                 deletion_window_in_days=30,
                 policy=key_policy(purpose, args.region, args.account_id, args.partition),
                 tags={**args.tags, "purpose": purpose},
-                opts=child,
+                opts=stateful(self, args.protect, holds_data=True),
             )
             aws.kms.Alias(
                 f"{name}-{purpose}",

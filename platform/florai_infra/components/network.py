@@ -49,6 +49,15 @@ class Network(pulumi.ComponentResource):
             tags={**tags, "Name": args.name_prefix},
             opts=child,
         )
+        # The VPC's default group, taken over with no rules: nothing can use it by accident.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags={**tags, "Name": f"{args.name_prefix}-default-unused"},
+            opts=child,
+        )
         igw = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=vpc.id, tags={**tags, "Name": args.name_prefix}, opts=child
         )

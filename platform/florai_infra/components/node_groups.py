@@ -14,8 +14,11 @@ SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
 GPU_LABEL = {"nvidia.com/gpu.present": "true"}
 ROOT_DEVICE = "/dev/xvda"
-# Hop limit 2 lets containerised agents read instance metadata (region, VPC); credentials come from IRSA.
-IMDS_HOP_LIMIT = 2
+# Hop limit 1: pods (one hop further) cannot reach instance metadata, so none can take the node
+# role's credentials. No agent here needs 2: aws-node (VPC CNI) runs on the host network, the
+# load balancer controller gets region and VPC from its values and credentials from IRSA, and
+# the EBS CSI driver falls back to the Kubernetes API for its node metadata.
+IMDS_HOP_LIMIT = 1
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class NodeGroupArgs:
     node_role_arn: pulumi.Input[str]
     subnet_ids: list[pulumi.Input[str]]
     ebs_key_arn: pulumi.Input[str]
+    kubernetes_version: str
+    release_version: str  # EKS AMI release, e.g. 1.35.6-20260714: nodes change only when this does
     name_prefix: str
     tags: dict[str, str]
 
@@ -75,6 +80,8 @@ def node_group(
         node_role_arn=args.node_role_arn,
         subnet_ids=args.subnet_ids,
         ami_type=GPU_AMI_TYPE if args.gpu else SYSTEM_AMI_TYPE,
+        version=args.kubernetes_version,
+        release_version=args.release_version,
         capacity_type="ON_DEMAND",
         instance_types=list(s.instance_types),
         scaling_config={"min_size": s.min_size, "max_size": s.max_size, "desired_size": s.desired_size},

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from florai_infra.components.ci_roles import ECR_PULL, IMAGE_PROMOTE
+from florai_infra.components.protection import stateful
 from florai_infra.config import RegistrySettings
 
 
@@ -17,7 +19,10 @@ class RegistryArgs:
     settings: RegistrySettings
     kms_key_arn: pulumi.Input[str]
     force_delete: bool
+    protect: bool
     tags: dict[str, str]
+    pull_account_ids: tuple[str, ...] = ()  # the next environment's accounts, which promote from here
+    partition: str = "aws"
 
 
 def lifecycle_policy(settings: RegistrySettings) -> str:
@@ -53,6 +58,28 @@ def lifecycle_policy(settings: RegistrySettings) -> str:
     )
 
 
+def cross_account_pull_policy(args: RegistryArgs) -> str:
+    """The promotion roles of the next environments' accounts may pull images (nothing else)."""
+    roles = [f"arn:{args.partition}:iam::{a}:role/*-ci-{IMAGE_PROMOTE}" for a in args.pull_account_ids]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PromotionPull",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": [f"arn:{args.partition}:iam::{a}:root" for a in args.pull_account_ids]
+                    },
+                    "Action": ECR_PULL,
+                    "Condition": {"ArnLike": {"aws:PrincipalArn": roles}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
 class Registry(pulumi.ComponentResource):
     repository_url: pulumi.Output[str]
     repository_arn: pulumi.Output[str]
@@ -68,8 +95,12 @@ class Registry(pulumi.ComponentResource):
             encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.kms_key_arn}],
             force_delete=args.force_delete,
             tags=args.tags,
-            opts=child,
+            opts=stateful(self, args.protect, holds_data=True),
         )
+        if args.pull_account_ids:
+            aws.ecr.RepositoryPolicy(
+                name, repository=repo.name, policy=cross_account_pull_policy(args), opts=child
+            )
         aws.ecr.LifecyclePolicy(
             name, repository=repo.name, policy=lifecycle_policy(args.settings), opts=child
         )

@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from florai_infra import upstream
+
 IAM_POLICY_VERSION = "2012-10-17"
 
 
@@ -75,6 +77,9 @@ def _policy_document(args, region, account_id):
 
 
 def _availability_zones(args, region, account_id):
+    # Zone names are invented (a..f); the region is not: an unknown one fails here as it would in AWS.
+    if region not in upstream.aws_regions():
+        raise UnansweredCallError(f"{region!r} is not an AWS region: no availability zones to answer with")
     letters = "abcdef"
     return {
         "id": region,
@@ -130,14 +135,18 @@ def _ssm_parameter(args, region, account_id):
 
 
 def _eks_addon_version(args, region, account_id):
+    """Answered from the pinned table the program uses (platform/upstream/eks/addon-versions.yaml)."""
     addon = args["addonName"]
-    k8s = args.get("kubernetesVersion", "1.31")
+    k8s = args.get("kubernetesVersion")
+    version = upstream.addon_versions().get(k8s, {}).get(addon)
+    if version is None:
+        raise UnansweredCallError(f"no pinned version of EKS add-on {addon} for Kubernetes {k8s}")
     return {
         "id": addon,
         "addonName": addon,
         "kubernetesVersion": k8s,
-        "version": f"v{k8s}.0-eksbuild.1",
-        "mostRecent": args.get("mostRecent", True),
+        "version": version,
+        "mostRecent": args.get("mostRecent", False),
     }
 
 

@@ -21,6 +21,7 @@ from pulumi.runtime import rpc, run_in_stack
 from pulumi.runtime import settings as pulumi_settings
 
 from florai_infra import PROJECT
+from florai_infra.config import ConfigError
 from florai_infra.offline.calls import answer_call
 from florai_infra.offline.outputs import fabricate_outputs, physical_id
 from florai_infra.offline.plan import SECRET_MARK, STACK_TYPE, Plan, PlannedResource
@@ -122,8 +123,22 @@ def load_stack_config(stack: str) -> dict[str, Any]:
     path = stack_config_path(stack)
     if not path.exists():
         raise FileNotFoundError(f"stack {stack!r} has no config file {path.name}")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path.name}, line {mark.line + 1}" if mark is not None else path.name
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(stack, [f"{where}: {problem}: fix the YAML syntax there"]) from None
     return dict(data.get("config") or {})
+
+
+def stack_account_id(config: dict[str, Any]) -> str:
+    """The stack's one account (``aws:allowedAccountIds``), so offline ARNs name the right account."""
+    ids = config.get("aws:allowedAccountIds")
+    if isinstance(ids, str):
+        ids = yaml.safe_load(ids)
+    return str(ids[0]) if isinstance(ids, list) and len(ids) == 1 else ACCOUNT_ID
 
 
 def _wire_config(config: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
@@ -158,7 +173,7 @@ def run_stack(
     wire, secret_keys = _wire_config(config)
     region = wire.get("aws:region", "us-east-1")
 
-    mocks = OfflineMocks(stack=stack, region=region)
+    mocks = OfflineMocks(stack=stack, region=region, account_id=stack_account_id(config))
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(wire, secret_keys)
     pulumi_mocks.set_mocks(

@@ -12,10 +12,13 @@ from florai_infra.policies.database import RDS_POLICIES
 from florai_infra.policies.edge import EDGE_POLICIES
 from florai_infra.policies.keys import KEY_POLICIES
 from florai_infra.policies.model import Enforcement, ResourcePolicy, StackPolicy, StackResource
+from florai_infra.policies.network import NETWORK_STACK_POLICIES
 from florai_infra.policies.nodes import NODE_POLICIES, NODE_STACK_POLICIES
+from florai_infra.policies.protection import PROTECTION_POLICIES
 from florai_infra.policies.registry import REGISTRY_POLICIES
 from florai_infra.policies.storage import S3_POLICIES, S3_STACK_POLICIES
 from florai_infra.policies.tags import TAG_POLICIES
+from florai_infra.policies.versions import VERSION_POLICIES
 
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     *RDS_POLICIES,
@@ -27,8 +30,14 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     *REGISTRY_POLICIES,
     *KEY_POLICIES,
     *TAG_POLICIES,
+    *VERSION_POLICIES,
 )
-STACK_POLICIES: tuple[StackPolicy, ...] = (*S3_STACK_POLICIES, *NODE_STACK_POLICIES)
+STACK_POLICIES: tuple[StackPolicy, ...] = (
+    *S3_STACK_POLICIES,
+    *NODE_STACK_POLICIES,
+    *NETWORK_STACK_POLICIES,
+    *PROTECTION_POLICIES,
+)
 
 __all__ = [
     "RESOURCE_POLICIES",

@@ -47,6 +47,8 @@ def stack_validation_policy(policy: StackPolicy) -> StackValidationPolicy:
                 urn=r.urn,
                 props=r.props,
                 dependencies=tuple(d.urn for d in (r.dependencies or [])),
+                protect=getattr(r.opts, "protect", None),
+                retain_on_delete=getattr(r.opts, "retain_on_delete", None),
             )
             for r in args.resources
         ]

@@ -32,7 +32,15 @@ class Verdict:
 
 def stack_resources(plan: Plan) -> list[StackResource]:
     return [
-        StackResource(type=r.type, name=r.name, urn=r.urn, props=r.inputs, dependencies=r.dependencies)
+        StackResource(
+            type=r.type,
+            name=r.name,
+            urn=r.urn,
+            props=r.inputs,
+            dependencies=r.dependencies,
+            protect=getattr(r, "protect", None),
+            retain_on_delete=getattr(r, "retain_on_delete", None),
+        )
         for r in plan.custom_resources
     ]
 

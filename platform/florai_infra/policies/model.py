@@ -30,6 +30,9 @@ class StackResource:
     urn: str
     props: Props
     dependencies: tuple[str, ...] = ()
+    # Resource options; None where the engine that recorded the resource does not report them.
+    protect: bool | None = None
+    retain_on_delete: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,13 @@ from florai_infra.policies.model import (
     StackResource,
 )
 from florai_infra.policies.props import as_list, dig, is_true
-from florai_infra.policies.resource_types import S3_BUCKETS, S3_ENCRYPTION, S3_PUBLIC_ACCESS_BLOCK
+from florai_infra.policies.resource_types import (
+    S3_BUCKETS,
+    S3_ENCRYPTION,
+    S3_LIFECYCLE,
+    S3_PUBLIC_ACCESS_BLOCK,
+    S3_VERSIONING,
+)
 
 PUBLIC_ACCESS_SWITCHES = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
@@ -26,8 +32,14 @@ def _all_switches_on(props: Props, report: ReportResource) -> None:
         report(f"public access block leaves {', '.join(off)} off")
 
 
+# S3 delivers server access logs only into SSE-S3 buckets: these (named so) may use AES256.
+ACCESS_LOG_BUCKET_MARK = "-access-logs-"
+
+
 def _sse_kms(props: Props, report: ReportResource) -> None:
     rules = as_list(props.get("rules"))
+    if ACCESS_LOG_BUCKET_MARK in str(props.get("bucket") or ""):
+        return
     if not rules:
         report("no server-side encryption rule")
     for rule in rules:
@@ -67,6 +79,28 @@ def _every_bucket_encrypted(resources: Sequence[StackResource], report: ReportSt
             report(f"bucket {bucket.name} has no SSE-KMS encryption configuration", bucket.urn)
 
 
+def _versioned_buckets_expire_old_data(resources: Sequence[StackResource], report: ReportStack) -> None:
+    lifecycles = [r for r in resources if r.type in S3_LIFECYCLE]
+    versionings = [r for r in resources if r.type in S3_VERSIONING]
+    for bucket in (r for r in resources if r.type in S3_BUCKETS):
+        if not any(_attached_to(bucket, v) for v in versionings):
+            continue
+        rules = [
+            rule for c in lifecycles if _attached_to(bucket, c) for rule in as_list(c.props.get("rules"))
+        ]
+        enabled = [r for r in rules if dig(r, "status") == "Enabled"]
+        if not any(dig(r, "noncurrentVersionExpiration", "noncurrentDays") for r in enabled):
+            report(
+                f"versioned bucket {bucket.name} keeps old versions forever (no noncurrentVersionExpiration)",
+                bucket.urn,
+            )
+        if not any(dig(r, "abortIncompleteMultipartUpload", "daysAfterInitiation") for r in enabled):
+            report(
+                f"bucket {bucket.name} keeps unfinished uploads (no abortIncompleteMultipartUpload)",
+                bucket.urn,
+            )
+
+
 S3_POLICIES = (
     ResourcePolicy(
         name="s3-public-access-block",
@@ -96,5 +130,11 @@ S3_STACK_POLICIES = (
         description="Every S3 bucket has an SSE-KMS default encryption configuration.",
         enforcement=Enforcement.MANDATORY,
         validate=_every_bucket_encrypted,
+    ),
+    StackPolicy(
+        name="s3-versioned-bucket-lifecycle",
+        description="Versioned buckets expire old versions and abort incomplete multipart uploads.",
+        enforcement=Enforcement.MANDATORY,
+        validate=_versioned_buckets_expire_old_data,
     ),
 )

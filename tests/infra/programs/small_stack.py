@@ -50,7 +50,7 @@ class Database(pulumi.ComponentResource):
         self.instance = aws.rds.Instance(
             f"{name}-postgres",
             engine="postgres",
-            engine_version="16.4",
+            engine_version="17",
             instance_class="db.t4g.medium",
             allocated_storage=20,
             storage_encrypted=True,
@@ -75,7 +75,7 @@ class Cluster(pulumi.ComponentResource):
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
             role_arn="arn:aws:iam::123456789012:role/eks",
-            version="1.31",
+            version="1.35",
             vpc_config={
                 "subnet_ids": ["subnet-a", "subnet-b"],
                 "endpoint_private_access": True,
@@ -104,6 +104,8 @@ class Cluster(pulumi.ComponentResource):
             node_role_arn="arn:aws:iam::123456789012:role/nodes",
             subnet_ids=["subnet-a", "subnet-b"],
             instance_types=["g5.xlarge"],
+            version="1.35",
+            release_version="1.35.6-20260714",
             scaling_config={"desired_size": 1, "min_size": 0, "max_size": 4},
             taints=[{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}],
             launch_template={"id": template.id, "version": "$Latest"},
