@@ -196,6 +196,38 @@ def application_sets(objects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [o for o in objects if o["kind"] == "ApplicationSet"]
 
 
+def bridge_annotations() -> frozenset[str]:
+    """Every annotation the bootstrap's cluster Secret carries by contract (florai_infra.names): the
+    BRIDGE_* names and the IRSA role ARN of each service account the names module declares."""
+    declared = vars(names)
+    constants = {v for k, v in declared.items() if k.startswith("BRIDGE_") and isinstance(v, str)}
+    accounts = {v for v in declared.values() if isinstance(v, names.ServiceAccount)}
+    return frozenset(constants | {names.role_arn_annotation(a) for a in accounts})
+
+
+def without_annotations(cluster: Cluster) -> Cluster:
+    """The cluster Secret with no annotations: bridge placeholders stay as written in the render."""
+    return Cluster(cluster.name, cluster.server, cluster.labels, {})
+
+
+def overlay_application(env: str, root: Path = REPO_ROOT, cluster: Cluster | None = None) -> dict[str, Any]:
+    """The Application that syncs apps/deploy/overlays/<env>, as that stack's Argo CD generates it from
+    root/argocd (by default from a cluster Secret without annotations: every bridge value stays a
+    ``{{metadata.annotations.<name>}}`` placeholder, as git holds it)."""
+    cluster = cluster or without_annotations(load_cluster(env))
+    path = f"apps/deploy/overlays/{env}"
+    objects = directory_objects(root / names.GITOPS_ROOT_PATH)
+    found = [
+        app
+        for appset in application_sets(objects)
+        for app in applications(appset, cluster)
+        if app["spec"]["source"].get("path") == path
+    ]
+    if len(found) != 1:
+        raise ValueError(f"expected one Application syncing {path}, found {len(found)}")
+    return found[0]
+
+
 def stack_applications(stack: str, root: Path = ARGOCD_DIR) -> list[dict[str, Any]]:
     """Every Application the stack's Argo CD generates from argocd/, sorted by name."""
     cluster = load_cluster(stack)

@@ -1,5 +1,9 @@
 """Render the app's kustomize overlays (work tree or a git ref) and diff them between refs.
 
+An environment renders as its Argo CD Application syncs it: the overlay plus the Application's own
+kustomize patches and images (argocd/apps), whose GitOps-bridge values stay placeholders
+(``{{metadata.annotations.<name>}}``) because only the cluster Secret holds them.
+
 python -m florai_gitops.manifests render          # .data/manifests/<env>.yaml + a per-kind summary
 python -m florai_gitops.manifests diff --base REF  # unified diff per environment, REF -> work tree
 """
@@ -10,6 +14,7 @@ import argparse
 import difflib
 import functools
 import io
+import os
 import subprocess
 import sys
 import tarfile
@@ -21,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from florai_gitops import appsets
+from florai_infra import names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -46,6 +54,49 @@ def kustomize(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
 
+def argocd_image(spec: str) -> dict[str, str]:
+    """An Argo CD kustomize image override (``name=newName[:tag|@digest]``) as a kustomize images entry."""
+    name, _, new = spec.partition("=")
+    if not new:
+        raise RenderError(f"image override {spec!r}: only name=newName[:tag|@digest] is supported")
+    entry = {"name": name}
+    new, _, digest = new.partition("@")
+    repository, colon, tag = new.rpartition(":")
+    if colon and "/" not in tag:
+        new = repository
+        entry["newTag"] = tag
+    entry["newName"] = new
+    if digest:
+        entry["digest"] = digest
+    return entry
+
+
+def kustomize_application(source: dict[str, Any], root: Path) -> list[dict[str, Any]]:
+    """What an Application's kustomize source renders: the path plus its patches and image overrides
+    (Argo CD adds them to the path's kustomization; wrapping it renders the same objects)."""
+    kustomize_spec = source.get("kustomize") or {}
+    with tempfile.TemporaryDirectory(prefix="florai-application-") as tmp:
+        kustomization = {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            # kustomize takes directory resources by relative path only.
+            "resources": [os.path.relpath(root / source["path"], tmp)],
+            "patches": kustomize_spec.get("patches", []),
+            "images": [argocd_image(i) for i in kustomize_spec.get("images", [])],
+        }
+        (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+        return kustomize(Path(tmp))
+
+
+def render_tree(tree: Path, env: str, cluster: appsets.Cluster | None = None) -> list[dict[str, Any]]:
+    """Objects of ``env`` as its Application syncs them from ``tree`` (the overlay alone where the tree
+    has no argocd/ folder, as in refs from before the ApplicationSets carried patches)."""
+    if not (tree / names.GITOPS_ROOT_PATH).is_dir():
+        return kustomize(overlay_dir(tree, env))
+    application = appsets.overlay_application(env, tree, cluster)
+    return kustomize_application(application["spec"]["source"], tree)
+
+
 def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
     meta = obj.get("metadata", {})
     return (obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
@@ -57,7 +108,7 @@ def sort_objects(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @contextmanager
 def checkout(ref: str, root: Path = REPO_ROOT) -> Iterator[Path | None]:
-    """The deploy folder as of git ``ref`` in a temp dir (None when the ref has no such folder)."""
+    """The deploy and argocd folders as of git ``ref`` in a temp dir (None when the ref has no deploy folder)."""
     listed = subprocess.run(
         ["git", "-C", str(root), "ls-tree", "-d", "--name-only", ref, DEPLOY_DIR],
         capture_output=True,
@@ -69,8 +120,16 @@ def checkout(ref: str, root: Path = REPO_ROOT) -> Iterator[Path | None]:
         if not listed.stdout.strip():
             yield None
             return
+        folders = [DEPLOY_DIR]
+        argocd = subprocess.run(
+            ["git", "-C", str(root), "ls-tree", "-d", "--name-only", ref, names.GITOPS_ROOT_PATH],
+            capture_output=True,
+            text=True,
+        )
+        if argocd.stdout.strip():
+            folders.append(names.GITOPS_ROOT_PATH)
         archive = subprocess.run(
-            ["git", "-C", str(root), "archive", "--format=tar", ref, DEPLOY_DIR], capture_output=True
+            ["git", "-C", str(root), "archive", "--format=tar", ref, *folders], capture_output=True
         )
         if archive.returncode != 0:
             raise RenderError(f"git archive {ref} failed:\n{archive.stderr.decode().strip()}")
@@ -84,11 +143,11 @@ def render(env: str, ref: str | None = None, root: Path = REPO_ROOT) -> list[dic
     if env not in ENVIRONMENTS:
         raise ValueError(f"unknown environment {env!r}; choose from {ENVIRONMENTS}")
     if ref is None:
-        return sort_objects(kustomize(overlay_dir(root, env)))
+        return sort_objects(render_tree(root, env))
     with checkout(ref, root) as tree:
         if tree is None or not overlay_dir(tree, env).is_dir():
             return []
-        return sort_objects(kustomize(overlay_dir(tree, env)))
+        return sort_objects(render_tree(tree, env))
 
 
 @functools.cache

@@ -55,7 +55,7 @@ EXTERNAL_SECRETS_API = "external-secrets.io/v1beta1"
 KEDA_API = "keda.sh/v1alpha1"
 SECRET_STORE_KINDS = ("SecretStore", "ClusterSecretStore")
 KEDA_TRIGGER_FIELDS = {"prometheus": ("serverAddress", "query", "threshold"), "cpu": ("value",)}
-PLACEHOLDER = "set-by-overlay"
+PLACEHOLDER = "set-by-bridge"
 
 
 def type_key(obj: dict[str, Any]) -> str:
