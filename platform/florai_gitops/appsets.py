@@ -177,7 +177,10 @@ def strings(value: Any) -> Iterator[str]:
 
 
 def placeholders(value: Any) -> set[str]:
-    return {m.group(1) for s in strings(value) for m in PLACEHOLDER.finditer(s)}
+    """The ApplicationSet parameters a value reads; ``{{ .x }}`` Go templates (an ExternalSecret's own)
+    are not parameters: fasttemplate leaves an unknown tag as written."""
+    found = {m.group(1) for s in strings(value) for m in PLACEHOLDER.finditer(s)}
+    return {p for p in found if not p.startswith(".")}
 
 
 def selector_label_keys(generators: Iterable[dict[str, Any]]) -> set[str]:

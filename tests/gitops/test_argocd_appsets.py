@@ -103,10 +103,24 @@ def test_every_addon_and_the_apps_are_generated_for_each_stack(generated, stack)
     assert found == expected
 
 
+def with_every_bridge_annotation(cluster: appsets.Cluster) -> appsets.Cluster:
+    """The cluster Secret with every annotation of the bridge contract (florai_infra.names) set."""
+    annotations = {a: f"bridge-{a}" for a in appsets.bridge_annotations()}
+    return appsets.Cluster(cluster.name, cluster.server, cluster.labels, annotations)
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_placeholder_resolves_from_the_cluster_secret(generated, stack):
-    for app in generated[stack]:
-        assert appsets.placeholders(app) == set(), app["metadata"]["name"]
+def test_every_placeholder_resolves_from_the_cluster_secret(objects, stack):
+    cluster = with_every_bridge_annotation(appsets.load_cluster(stack))
+    for appset in appsets.application_sets(objects):
+        for app in appsets.applications(appset, cluster):
+            assert appsets.placeholders(app) == set(), app["metadata"]["name"]
+
+
+def test_go_templates_of_the_synced_objects_are_not_parameters():
+    assert appsets.placeholders({"a": "{{ .password | urlquery }}@{{metadata.labels.environment}}"}) == {
+        "metadata.labels.environment"
+    }
 
 
 def test_application_sets_read_only_labels_and_annotations_the_bootstrap_writes(objects):
@@ -116,7 +130,8 @@ def test_application_sets_read_only_labels_and_annotations_the_bootstrap_writes(
             name = appset["metadata"]["name"]
             for key in appsets.placeholders(appset["spec"]["template"]):
                 if key.startswith("metadata.annotations."):
-                    assert key.removeprefix("metadata.annotations.") in cluster.annotations, (
+                    # The contract in florai_infra.names; tests/gitops/test_bridge.py checks the plans keep to it.
+                    assert key.removeprefix("metadata.annotations.") in appsets.bridge_annotations(), (
                         stack,
                         name,
                         key,
