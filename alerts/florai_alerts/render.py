@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from florai_alerts import alertmanager
 from florai_alerts.burn_rate import slo_group
 from florai_alerts.handwritten import load_rule_sources
 from florai_alerts.layout import ALERTS_DIR, KUSTOMIZATION, PLAIN_RULES_DIR, PROMETHEUS_RULES_DIR
@@ -85,11 +86,25 @@ def render() -> dict[Path, str]:
         object_path = PROMETHEUS_RULES_DIR / f"florai-{name}.yaml"
         outputs[object_path] = _header(source) + dump(prometheus_rule(name, document))
         resources.append(object_path.relative_to(ALERTS_DIR).as_posix())
+    outputs[alertmanager.CLUSTER_CONFIG] = _header(
+        alertmanager.ROUTING.relative_to(ALERTS_DIR.parent).as_posix()
+    ) + dump(alertmanager.cluster_config())
+    receivers = alertmanager.ROUTING.parent / "receivers.yaml"
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "namespace": RULE_NAMESPACE,
-        "resources": resources,
+        "resources": [*resources, receivers.relative_to(ALERTS_DIR).as_posix()],
+        # kube-prometheus-stack's Alertmanager reads this Secret (alertmanagerSpec.configSecret).
+        "secretGenerator": [
+            {
+                "name": alertmanager.CONFIG_SECRET,
+                "files": [
+                    f"alertmanager.yaml={alertmanager.CLUSTER_CONFIG.relative_to(ALERTS_DIR).as_posix()}"
+                ],
+            }
+        ],
+        "generatorOptions": {"disableNameSuffixHash": True},
     }
     outputs[KUSTOMIZATION] = _header("the rule files") + dump(kustomization)
     return outputs

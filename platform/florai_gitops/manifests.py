@@ -108,7 +108,7 @@ def sort_objects(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @contextmanager
 def checkout(ref: str, root: Path = REPO_ROOT) -> Iterator[Path | None]:
-    """The deploy and argocd folders as of git ``ref`` in a temp dir (None when the ref has no deploy folder)."""
+    """apps/deploy and argocd as of git ``ref`` in a temp dir (None when the ref has no deploy folder)."""
     listed = subprocess.run(
         ["git", "-C", str(root), "ls-tree", "-d", "--name-only", ref, DEPLOY_DIR],
         capture_output=True,

@@ -130,7 +130,7 @@ def test_application_sets_read_only_labels_and_annotations_the_bootstrap_writes(
             name = appset["metadata"]["name"]
             for key in appsets.placeholders(appset["spec"]["template"]):
                 if key.startswith("metadata.annotations."):
-                    # The contract in florai_infra.names; tests/gitops/test_bridge.py checks the plans keep to it.
+                    # The names contract; tests/gitops/test_bridge.py checks the plans keep to it.
                     assert key.removeprefix("metadata.annotations.") in appsets.bridge_annotations(), (
                         stack,
                         name,

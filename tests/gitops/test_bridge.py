@@ -109,7 +109,11 @@ def test_the_plans_write_nothing_outside_the_contract():
 
 
 def test_dev_staging_and_prod_apps_take_the_same_bridge_values():
-    apps = [a for a in appsets.application_sets(appsets.directory_objects()) if a["metadata"]["name"].startswith("florai-apps")]
+    apps = [
+        a
+        for a in appsets.application_sets(appsets.directory_objects())
+        if a["metadata"]["name"].startswith("florai-apps")
+    ]
     kustomize = [a["spec"]["template"]["spec"]["source"]["kustomize"] for a in apps]
     assert len(kustomize) == 2 and kustomize[0] == kustomize[1]
 
@@ -124,7 +128,9 @@ def test_every_bridge_value_is_substituted_and_no_placeholder_survives(env):
 def test_app_settings_come_from_the_bridge(env):
     objects = delivered(env)
     account = one(objects, "ServiceAccount", names.INFERENCE.name)
-    assert account["metadata"]["annotations"][ROLE_ARN] == sentinel(names.role_arn_annotation(names.INFERENCE))
+    assert account["metadata"]["annotations"][ROLE_ARN] == sentinel(
+        names.role_arn_annotation(names.INFERENCE)
+    )
     exporter = one(objects, "ServiceAccount", names.BACKUP_EXPORTER.name)
     assert exporter["metadata"]["annotations"][ROLE_ARN] == sentinel(
         names.role_arn_annotation(names.BACKUP_EXPORTER)
@@ -150,8 +156,13 @@ def test_app_settings_come_from_the_bridge(env):
     assert f"@{sentinel(names.BRIDGE_DATABASE_ENDPOINT)}/" in url and "{{ .password | urlquery }}" in url
     redis = one(objects, "ExternalSecret", "florai-redis")["spec"]
     assert {d["remoteRef"]["key"] for d in redis["data"]} == {sentinel(names.BRIDGE_REDIS_AUTH_SECRET_ARN)}
-    assert f"@{sentinel(names.BRIDGE_REDIS_ENDPOINT)}:6379/" in redis["target"]["template"]["data"]["REDIS_URL"]
-    for policy, path in (("allow-ingress-from-alb", "ingress"), ("allow-egress-database-and-cache", "egress")):
+    assert (
+        f"@{sentinel(names.BRIDGE_REDIS_ENDPOINT)}:6379/" in redis["target"]["template"]["data"]["REDIS_URL"]
+    )
+    for policy, path in (
+        ("allow-ingress-from-alb", "ingress"),
+        ("allow-egress-database-and-cache", "egress"),
+    ):
         rule = one(objects, "NetworkPolicy", policy)["spec"][path][0]
         peer = rule["from" if path == "ingress" else "to"][0]
         assert peer["ipBlock"]["cidr"] == sentinel(names.BRIDGE_VPC_CIDR), policy
@@ -169,14 +180,20 @@ def test_names_follow_the_program_naming_rules(env):
     """What is not a stack output but a name the program derives from the environment."""
     objects = delivered(env)
     ingress = one(objects, "Ingress", "florai")
-    assert ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/group.name"] == names.resource_prefix(env)
+    assert ingress["metadata"]["annotations"][
+        "alb.ingress.kubernetes.io/group.name"
+    ] == names.resource_prefix(env)
     keys = one(objects, "ExternalSecret", "florai-app-keys")["spec"]["data"]
     assert {d["remoteRef"]["key"] for d in keys} == {names.app_signing_keys_secret(env)}
     plan = Plan.loads((appsets.PLANS_DIR / f"{env}.json").read_text())
     (database,) = plan.by_type("aws:rds/instance:Instance")
     exporter = one(objects, "Deployment", names.BACKUP_EXPORTER.name)
-    env_vars = {e["name"]: e.get("value") for e in exporter["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env_vars["FLORAI_BACKUP_DB_INSTANCES"] == database.inputs["identifier"] == names.resource_prefix(env)
+    env_vars = {
+        e["name"]: e.get("value") for e in exporter["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert (
+        env_vars["FLORAI_BACKUP_DB_INSTANCES"] == database.inputs["identifier"] == names.resource_prefix(env)
+    )
 
 
 def test_argo_cd_substitution_fills_the_plans_own_values():

@@ -1,4 +1,4 @@
-"""GPU services run the CUDA image, everything else the CPU image, both pinned by digest (issue 16, finding 8)."""
+"""GPU services run the CUDA image, the rest the CPU image, both pinned by digest (issue 16, finding 8)."""
 
 from __future__ import annotations
 

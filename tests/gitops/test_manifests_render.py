@@ -71,7 +71,8 @@ def test_diff_shows_a_promotion_as_its_image_lines_only(deploy_repo):
     on_it = [
         o
         for o in manifests.render("staging", None, deploy_repo)
-        if o["kind"] in ("Deployment", "Rollout") and digest in o["spec"]["template"]["spec"]["containers"][0]["image"]
+        if o["kind"] in ("Deployment", "Rollout")
+        and digest in o["spec"]["template"]["spec"]["containers"][0]["image"]
     ]
     try:
         kustomization.write_text(original.replace(f"digest: {digest}", f"digest: {new_digest}"))

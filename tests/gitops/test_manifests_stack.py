@@ -7,7 +7,6 @@ import functools
 import re
 
 import pytest
-import yaml
 
 from florai import contract
 from florai_gitops import manifests
@@ -32,7 +31,6 @@ def workloads(env: str) -> list[dict]:
     return [o for o in manifests.rendered(env) if o["kind"] in ("Deployment", "Rollout")]
 
 
-
 @pytest.mark.parametrize("env", ENVS)
 def test_inference_workloads_run_as_the_inference_service_account(env):
     account = one(env, "ServiceAccount", names.INFERENCE.name)
@@ -41,7 +39,6 @@ def test_inference_workloads_run_as_the_inference_service_account(env):
         assert w["metadata"]["namespace"] == names.NAMESPACE_APPS
         if w["metadata"]["name"] != names.BACKUP_EXPORTER.name:
             assert w["spec"]["template"]["spec"]["serviceAccountName"] == names.INFERENCE.name
-
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -93,8 +90,6 @@ def test_gpu_workloads_match_the_gpu_node_groups(env):
                     t["key"] == taint["key"] and t.get("value") == taint["value"] and t["effect"] == effect
                     for t in pod["tolerations"]
                 ), (w["metadata"]["name"], taint)
-
-
 
 
 @pytest.mark.parametrize("env", ENVS)
