@@ -127,7 +127,8 @@ def generator_params(generator: dict[str, Any], cluster: Cluster) -> list[dict[s
         spec = generator["clusters"] or {}
         if not selector_matches(spec.get("selector"), cluster.labels):
             return []
-        return [{**cluster.params(), **{str(k): str(v) for k, v in spec.get("values", {}).items()}}]
+        values = {f"values.{k}": str(v) for k, v in spec.get("values", {}).items()}
+        return [{**cluster.params(), **values}]
     if "list" in generator:
         return [{str(k): str(v) for k, v in e.items()} for e in generator["list"]["elements"]]
     if "matrix" in generator:

@@ -51,7 +51,7 @@ PACKAGED_CRDS = frozenset(
         "monitoring.coreos.com/v1/PrometheusRule",
     }
 )
-EXTERNAL_SECRETS_API = "external-secrets.io/v1beta1"
+EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 KEDA_API = "keda.sh/v1alpha1"
 SECRET_STORE_KINDS = ("SecretStore", "ClusterSecretStore")
 KEDA_TRIGGER_FIELDS = {"prometheus": ("serverAddress", "query", "threshold"), "cpu": ("value",)}

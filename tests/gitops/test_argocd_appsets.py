@@ -28,6 +28,8 @@ ADDONS = {
     "cluster-autoscaler",
     "blackbox-exporter",
 }
+# Platform configuration this repository holds (ApplicationSet -> path), synced like an add-on.
+PLATFORM_PATHS = {"prometheus-storage": "apps/deploy/cluster"}
 # ApplicationSets named apart from their chart; every other add-on is named after its chart.
 CHART_OF_ADDON = {"blackbox-exporter": "prometheus-blackbox-exporter"}
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
@@ -95,7 +97,7 @@ def rendered_paths(generated):
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_addon_and_the_apps_are_generated_for_each_stack(generated, stack):
     found = {a["metadata"]["name"] for a in generated[stack]}
-    expected = {f"{addon}-{stack}" for addon in ADDONS} | {
+    expected = {f"{addon}-{stack}" for addon in ADDONS | set(PLATFORM_PATHS)} | {
         f"florai-{stack}",
         f"florai-alerts-{stack}",
         f"florai-dashboards-{stack}",
@@ -209,6 +211,7 @@ def test_repository_sources_are_this_repository_and_exist(generated, stack):
         f"apps/deploy/overlays/{stack}",
         "alerts",
         "dashboards",
+        *PLATFORM_PATHS.values(),
     }
     for app in apps:
         source = app["spec"]["source"]
@@ -374,7 +377,8 @@ def test_every_addon_selects_on_its_own_enable_label(objects):
     by_name = {a["metadata"]["name"]: a for a in appsets.application_sets(objects)}
     for addon in ADDONS:
         keys = appsets.selector_label_keys(by_name[addon]["spec"]["generators"])
-        assert keys == {addon_label(addon)}, addon
+        # Per-environment settings (kube-prometheus-stack's retention) select on the environment too.
+        assert keys - {"environment"} == {addon_label(addon)}, addon
 
 
 @pytest.mark.parametrize("stack", STACKS)
