@@ -117,7 +117,9 @@ def unknown_keys(values: dict, chart: str, version: str) -> list[str]:
 
 # --- the tests --------------------------------------------------------------------------------------
 def chart_sources() -> list[dict[str, Any]]:
-    sources = [s["spec"]["template"]["spec"]["source"] for s in appsets.application_sets(appsets.directory_objects())]
+    sources = [
+        s["spec"]["template"]["spec"]["source"] for s in appsets.application_sets(appsets.directory_objects())
+    ]
     return sorted((s for s in sources if "chart" in s), key=lambda s: s["chart"])
 
 

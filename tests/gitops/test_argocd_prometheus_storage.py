@@ -45,7 +45,10 @@ def test_prometheus_and_alertmanager_claim_gp3_volumes(stack):
     ):
         storage_class = classes[spec["storageClassName"]]
         assert storage_class["provisioner"] == "ebs.csi.aws.com"
-        assert storage_class["parameters"]["type"] == "gp3" and storage_class["parameters"]["encrypted"] == "true"
+        assert (
+            storage_class["parameters"]["type"] == "gp3"
+            and storage_class["parameters"]["encrypted"] == "true"
+        )
         assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
 
 
@@ -67,9 +70,9 @@ def test_retention_fits_the_volume_and_the_rules(stack):
 
 def test_each_environment_gets_its_own_size():
     sizes = [
-        app(s, "kube-prometheus-stack")["spec"]["source"]["helm"]["valuesObject"]["prometheus"]["prometheusSpec"][
-            "retention"
-        ]
+        app(s, "kube-prometheus-stack")["spec"]["source"]["helm"]["valuesObject"]["prometheus"][
+            "prometheusSpec"
+        ]["retention"]
         for s in STACKS
     ]
     assert [seconds(x) for x in sizes] == sorted(seconds(x) for x in sizes) and len(set(sizes)) == len(STACKS)

@@ -103,6 +103,26 @@ def test_application_sets_read_only_contract_annotations():
                 )
 
 
+def test_the_plans_carry_every_label_and_annotation_the_application_sets_read():
+    """The program's half of the contract: on this branch alone it names what the plans still lack
+    (issue 15 adds them); on the merge it passes."""
+    read_annotations, read_labels = set(), set()
+    for appset in appsets.application_sets(appsets.directory_objects()):
+        for key in appsets.placeholders(appset["spec"]["template"]):
+            if key.startswith("metadata.annotations."):
+                read_annotations.add(key.removeprefix("metadata.annotations."))
+            elif key.startswith("metadata.labels."):
+                read_labels.add(key.removeprefix("metadata.labels."))
+        read_labels |= appsets.selector_label_keys(appset["spec"]["generators"])
+    missing = {}
+    for env in ENVS:
+        cluster = appsets.load_cluster(env)
+        lacking = sorted((read_annotations - set(cluster.annotations)) | (read_labels - set(cluster.labels)))
+        if lacking:
+            missing[env] = lacking
+    assert missing == {}, "the bootstrap's cluster Secret must carry these (platform/plans/<env>.json)"
+
+
 def test_the_plans_write_nothing_outside_the_contract():
     for env in ENVS:
         assert set(appsets.load_cluster(env).annotations) <= appsets.bridge_annotations(), env
