@@ -28,6 +28,9 @@ ADDONS = {
     "cluster-autoscaler",
     "blackbox-exporter",
     "yace-cloudwatch-exporter",
+    "opentelemetry-collector",
+    "tempo",
+    "fluent-bit",
 }
 # Platform configuration this repository holds (ApplicationSet -> path), synced like an add-on.
 PLATFORM_PATHS = {"prometheus-storage": "apps/deploy/cluster"}
@@ -37,7 +40,10 @@ CHART_OF_ADDON = {
     "yace-cloudwatch-exporter": "prometheus-yet-another-cloudwatch-exporter",
 }
 # Add-ons enabled by a label named apart from the add-on.
-LABEL_OF_ADDON = {"yace-cloudwatch-exporter": "enable_cloudwatch_exporter"}
+LABEL_OF_ADDON = {
+    "yace-cloudwatch-exporter": "enable_cloudwatch_exporter",
+    "opentelemetry-collector": "enable_otel_collector",
+}
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 # Kinds that live outside namespaces (the ones our sources and charts may render).
 CLUSTER_SCOPED = {
@@ -172,6 +178,7 @@ def test_irsa_service_accounts_match_the_trust_policies(generated):
         names.EXTERNAL_SECRETS: ("external-secrets-prod", ("serviceAccount",)),
         names.CLUSTER_AUTOSCALER: ("cluster-autoscaler-prod", ("rbac", "serviceAccount")),
         names.CLOUDWATCH_EXPORTER: ("yace-cloudwatch-exporter-prod", ("serviceAccount",)),
+        names.LOG_SHIPPER: ("fluent-bit-prod", ("serviceAccount",)),
     }
     cluster = appsets.contract_cluster("prod")
     for account, (app, path) in chart_accounts.items():

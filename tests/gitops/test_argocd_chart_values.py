@@ -29,6 +29,8 @@ Path_ = tuple[str, ...]
 FREE_FORM: dict[str, set[Path_]] = {
     # `config.modules` lists example modules (http_2xx...); each module is named by the user.
     "prometheus-blackbox-exporter": {("config", "modules")},
+    # The collector's own configuration (receivers, exporters, pipelines) is free-form by design.
+    "opentelemetry-collector": {("config",)},
 }
 # Charts whose ApplicationSets (and vendored values) belong to the issue-15 change: checked here as
 # soon as their vendored folder exists.
