@@ -30,6 +30,7 @@ import yaml
 
 from florai import contract
 from florai.models.manifest import MANIFEST_FILE
+from florai_gitops import ingress as ingress_rules
 from florai_alerts.labels import APP_NAMESPACE, NAMESPACE_LABEL, SERVICE_LABEL, service_label_value
 from florai_alerts.layout import PLAIN_RULES_DIR
 from florai_testkit.observability_servers import (
@@ -85,9 +86,9 @@ def derive_rule_files(sources: Sequence[Path], out_dir: Path, for_overrides: Map
 
 
 def route_services(ingress: Path = INGRESS) -> list[tuple[str, str]]:
-    """(path prefix, Service name) of every path rule of the app's Ingress."""
-    (rule,) = yaml.safe_load(ingress.read_text())["spec"]["rules"]
-    return [(p["path"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]]
+    """(path prefix, Service name) of the Ingress's path rules that hold whatever the query string
+    (a batch goes by its task in the cluster; here its series count for the fallback, identify)."""
+    return ingress_rules.unconditional_paths(yaml.safe_load(ingress.read_text()))
 
 
 def model_services(models_dir: Path) -> list[tuple[str, str]]:
