@@ -30,9 +30,9 @@ import yaml
 
 from florai import contract
 from florai.models.manifest import MANIFEST_FILE
-from florai_gitops import ingress as ingress_rules
 from florai_alerts.labels import APP_NAMESPACE, NAMESPACE_LABEL, SERVICE_LABEL, service_label_value
 from florai_alerts.layout import PLAIN_RULES_DIR
+from florai_gitops import ingress as ingress_rules
 from florai_testkit.observability_servers import (
     AlertmanagerServer,
     PrometheusServer,
