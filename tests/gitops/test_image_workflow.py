@@ -35,7 +35,7 @@ def test_both_images_are_built_scanned_pushed_and_pinned():
     assert scanned == tags
     push = next(s["run"] for s in steps if "docker push" in s.get("run", ""))
     assert push.count("docker push") == 2
-    pin = next(s["run"] for s in steps if "florai_gitops.promote" in s.get("run", ""))
+    pin = next(s["run"] for s in steps if "--commit" in s.get("run", ""))
     for name in promote.IMAGE_NAMES:
         assert f'--image "{name}=' in pin, name
     index = {id(s): i for i, s in enumerate(steps)}
