@@ -41,7 +41,7 @@ def test_both_images_are_built_scanned_pushed_and_pinned():
     index = {id(s): i for i, s in enumerate(steps)}
     last_scan = max(index[id(s)] for s in steps if s.get("uses", "").startswith("aquasecurity/trivy-action@"))
     push_at = next(i for i, s in enumerate(steps) if "docker push" in s.get("run", ""))
-    pin_at = next(i for i, s in enumerate(steps) if "florai_gitops.promote --env dev" in s.get("run", ""))
+    pin_at = next(i for i, s in enumerate(steps) if "--commit" in s.get("run", ""))
     assert last_scan < push_at < pin_at
 
 
