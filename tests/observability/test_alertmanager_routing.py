@@ -172,3 +172,22 @@ def test_a_firing_page_silences_the_ticket_of_the_same_cause(tmp_path):
         "ticket/florai-diagnose": False,
         "page/florai-identify": False,
     }
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_receiver_credentials_come_from_the_environment_secret(stack):
+    """The alerts Application (as Argo CD renders it) reads florai/<env>/alerting/receivers."""
+    from florai_gitops import appsets, manifests
+    from florai_infra import names
+
+    (app,) = [
+        a
+        for a in appsets.stack_applications(stack, cluster=appsets.contract_cluster(stack))
+        if a["metadata"]["name"] == f"florai-alerts-{stack}"
+    ]
+    objects = manifests.kustomize_application(app["spec"]["source"], appsets.REPO_ROOT)
+    (secret,) = [o for o in objects if o["kind"] == "ExternalSecret"]
+    assert secret["metadata"]["name"] == alertmanager.RECEIVERS_SECRET
+    keys = {d["remoteRef"]["key"] for d in secret["spec"]["data"]}
+    assert keys == {f"{names.secret_prefix(stack)}alerting/receivers"}
+    assert {d["secretKey"] for d in secret["spec"]["data"]} == {alertmanager.PAGERDUTY_KEY, alertmanager.SLACK_URL}
