@@ -190,4 +190,7 @@ def test_receiver_credentials_come_from_the_environment_secret(stack):
     assert secret["metadata"]["name"] == alertmanager.RECEIVERS_SECRET
     keys = {d["remoteRef"]["key"] for d in secret["spec"]["data"]}
     assert keys == {f"{names.secret_prefix(stack)}alerting/receivers"}
-    assert {d["secretKey"] for d in secret["spec"]["data"]} == {alertmanager.PAGERDUTY_KEY, alertmanager.SLACK_URL}
+    assert {d["secretKey"] for d in secret["spec"]["data"]} == {
+        alertmanager.PAGERDUTY_KEY,
+        alertmanager.SLACK_URL,
+    }
