@@ -224,3 +224,11 @@ def test_argo_cd_substitution_fills_the_plans_own_values():
     account = one(objects, "ServiceAccount", names.INFERENCE.name)
     role = cluster.annotations[names.role_arn_annotation(names.INFERENCE)]
     assert account["metadata"]["annotations"][ROLE_ARN] == role
+
+
+def test_no_offline_engine_value_in_the_runbooks():
+    """On-call pastes these commands into a real account: names come from the rendered manifests, the
+    program's naming rules or the cluster Secret, never from the offline plan."""
+    runbooks = appsets.REPO_ROOT / "runbooks"
+    text = "\n".join(p.read_text() for p in sorted(runbooks.rglob("*.md")))
+    assert text and [v for v in invented_values() if v in text] == []
