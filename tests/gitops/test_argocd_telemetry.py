@@ -109,14 +109,39 @@ def test_pod_logs_go_to_the_stack_log_group_that_grafana_queries(stack):
     assert [g["name"] for g in logs["jsonData"]["logGroups"]] == [group]
 
 
-def test_the_app_logs_the_trace_id_the_trace_to_logs_query_filters_on():
-    sources = values(apps("prod")["kube-prometheus-stack"])["grafana"]["additionalDataSources"]
-    query = next(d for d in sources if d["uid"] == "tempo")["jsonData"]["tracesToLogsV2"]["query"]
-    field = re.search(r"filter (\w+) = ", query).group(1)
+def app_trace_field() -> str:
+    """The key under which the app's JSON log line carries the current trace id."""
     tracer = TracerProvider().get_tracer("test")
     record = logging.LogRecord("florai", logging.INFO, __file__, 1, "hello", (), None)
     with tracer.start_as_current_span("request") as span:
         line = json.loads(JsonFormatter().format(record))
         expected = f"{span.get_span_context().trace_id:032x}"
-    assert line[field] == expected
     assert trace.get_current_span().get_span_context().is_valid is False
+    (field,) = [k for k, v in line.items() if v == expected]
+    return field
+
+
+def test_the_app_logs_the_trace_id_the_trace_to_logs_query_filters_on():
+    sources = values(apps("prod")["kube-prometheus-stack"])["grafana"]["additionalDataSources"]
+    query = next(d for d in sources if d["uid"] == "tempo")["jsonData"]["tracesToLogsV2"]["query"]
+    assert re.search(r"filter (\w+) = ", query).group(1) == app_trace_field()
+
+
+def test_the_logs_dashboard_links_each_line_to_its_trace_in_grafanas_tempo():
+    from florai_dashboards.boards import logs
+    from florai_dashboards.queries import dashboards
+
+    board = dashboards()[logs.UID]
+    (panel,) = board["panels"]
+    (target,) = panel["targets"]
+    assert target["queryMode"] == "Logs" and logs.TRACE_FIELD in target["expression"]
+    (override,) = [
+        o for o in panel["fieldConfig"]["overrides"] if o["matcher"]["options"] == logs.TRACE_FIELD
+    ]
+    (link,) = [p for p in override["properties"] if p["id"] == "links"][0]["value"]
+    assert "${__value.raw}" in link["url"]
+    sources = values(apps("prod")["kube-prometheus-stack"])["grafana"]["additionalDataSources"]
+    uids = {d["uid"]: d["type"] for d in sources}
+    assert uids[logs.TEMPO_UID] == "tempo" and board["templating"]["list"][0]["query"] == uids["cloudwatch"]
+    # The field the app writes is the one the panel links.
+    assert logs.TRACE_FIELD == app_trace_field()
