@@ -240,8 +240,9 @@ def delivery_objects(root: Path = REPO_ROOT) -> dict[str, list[dict[str, Any]]]:
             if not any(parent in kustomized for parent in folder.parents):
                 relative = str(folder.relative_to(root))
                 source = synced.get(relative)
-                objects = manifests.kustomize_application(source, root) if source else manifests.kustomize(folder)
-                found[relative] = objects
+                found[relative] = (
+                    manifests.kustomize_application(source, root) if source else manifests.kustomize(folder)
+                )
         for path in sorted([*base.rglob("*.yaml"), *base.rglob("*.yml")]):
             if path.name in KUSTOMIZATION_FILES or any(k in path.parents for k in kustomized):
                 continue

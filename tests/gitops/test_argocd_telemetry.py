@@ -144,4 +144,4 @@ def test_the_logs_dashboard_links_each_line_to_its_trace_in_grafanas_tempo():
     uids = {d["uid"]: d["type"] for d in sources}
     assert uids[logs.TEMPO_UID] == "tempo" and board["templating"]["list"][0]["query"] == uids["cloudwatch"]
     # The field the app writes is the one the panel links.
-    assert logs.TRACE_FIELD == app_trace_field()
+    assert app_trace_field() == logs.TRACE_FIELD
