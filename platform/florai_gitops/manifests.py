@@ -14,7 +14,7 @@ import argparse
 import difflib
 import functools
 import io
-import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -54,38 +54,58 @@ def kustomize(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
 
-def argocd_image(spec: str) -> dict[str, str]:
-    """An Argo CD kustomize image override (``name=newName[:tag|@digest]``) as a kustomize images entry."""
-    name, _, new = spec.partition("=")
-    if not new:
-        raise RenderError(f"image override {spec!r}: only name=newName[:tag|@digest] is supported")
-    entry = {"name": name}
-    new, _, digest = new.partition("@")
-    repository, colon, tag = new.rpartition(":")
-    if colon and "/" not in tag:
-        new = repository
-        entry["newTag"] = tag
-    entry["newName"] = new
-    if digest:
-        entry["digest"] = digest
-    return entry
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# `kustomize edit set image` keeps the entry's current value of a field given as this.
+PRESERVE = "*"
+
+
+def split_image(image: str) -> tuple[str, str, str]:
+    """(name, tag, digest) of an image reference, as kustomize's image.Split reads it."""
+    slash = image.find("/")
+    search = image[slash:] if slash > 0 else image
+    offset = slash if slash > 0 else 0
+    at, colon = search.find("@"), search.find(":")
+    if at < 0 and colon < 0:
+        return image, "", ""
+    if at >= 0 and (colon < 0 or at < colon):
+        return image[: at + offset], "", image[at + offset + 1 :]
+    if at >= 0:
+        return image[: colon + offset], image[colon + offset + 1 : at + offset], image[at + offset + 1 :]
+    return image[: colon + offset], image[colon + offset + 1 :], ""
+
+
+def set_image(entries: list[dict[str, Any]], spec: str) -> list[dict[str, Any]]:
+    """``kustomize edit set image <spec>`` (what Argo CD runs for each ``kustomize.images`` entry): the
+    entry of that name is replaced, each field given as ``*`` keeps its current value."""
+    key, sep, value = spec.partition("=")
+    name, tag, digest = split_image(value if sep else spec)
+    new = {"name": key if sep else name, "newName": name if sep else "", "newTag": tag, "digest": digest}
+    current = next((e for e in entries if e.get("name") == new["name"]), {})
+    for field in ("newName", "newTag", "digest"):
+        if new[field] == PRESERVE:
+            new[field] = str(current.get(field, ""))
+    entry = {k: v for k, v in new.items() if v}
+    return [e for e in entries if e.get("name") != new["name"]] + [entry]
 
 
 def kustomize_application(source: dict[str, Any], root: Path) -> list[dict[str, Any]]:
-    """What an Application's kustomize source renders: the path plus its patches and image overrides
-    (Argo CD adds them to the path's kustomization; wrapping it renders the same objects)."""
+    """What an Application's kustomize source renders, the way Argo CD builds it: in a copy of the
+    sources, its patches appended to the path's kustomization and its images set with
+    ``kustomize edit set image`` semantics."""
     kustomize_spec = source.get("kustomize") or {}
+    path = source["path"]
+    scope = DEPLOY_DIR if path.startswith(DEPLOY_DIR + "/") else path.split("/")[0]
     with tempfile.TemporaryDirectory(prefix="florai-application-") as tmp:
-        kustomization = {
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            # kustomize takes directory resources by relative path only.
-            "resources": [os.path.relpath(root / source["path"], tmp)],
-            "patches": kustomize_spec.get("patches", []),
-            "images": [argocd_image(i) for i in kustomize_spec.get("images", [])],
-        }
-        (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
-        return kustomize(Path(tmp))
+        shutil.copytree(root / scope, Path(tmp) / scope)
+        folder = Path(tmp) / path
+        (kustomization_file,) = [folder / n for n in KUSTOMIZATION_NAMES if (folder / n).is_file()]
+        kustomization = yaml.safe_load(kustomization_file.read_text())
+        if kustomize_spec.get("patches"):
+            kustomization["patches"] = [*kustomization.get("patches", []), *kustomize_spec["patches"]]
+        for spec in kustomize_spec.get("images", []):
+            kustomization["images"] = set_image(kustomization.get("images", []), spec)
+        kustomization_file.write_text(yaml.safe_dump(kustomization, sort_keys=False))
+        return kustomize(folder)
 
 
 def render_tree(tree: Path, env: str, cluster: appsets.Cluster | None = None) -> list[dict[str, Any]]:

@@ -48,3 +48,27 @@ def test_cuda_image_exactly_where_the_pod_gets_a_gpu_and_asks_for_cuda(env):
     assert gpu_labelled == gpu_services
     # Dev runs the GPU services on CPU; staging and prod on the GPU nodes with the CUDA image.
     assert seen == ({promote.CPU_IMAGE} if env == "dev" else {promote.CPU_IMAGE, promote.CUDA_IMAGE})
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_registry_override_keeps_the_pinned_digests(env):
+    """Argo CD runs `kustomize edit set image` for the bridge's registry; the render emulates it."""
+    images = {
+        c["image"]
+        for o in manifests.rendered(env)
+        if o["kind"] in ("Deployment", "Rollout")
+        for c in o["spec"]["template"]["spec"]["containers"]
+    }
+    assert {i.rpartition("@")[2] for i in images} <= set(pinned(env).values())
+    assert all("@sha256:" in i for i in images)
+
+
+def test_edit_set_image_replaces_the_entry_unless_a_field_is_kept():
+    entries = [{"name": "florai", "digest": "sha256:" + "a" * 64}]
+    assert manifests.set_image(entries, "florai=r.example/x") == [
+        {"name": "florai", "newName": "r.example/x"}
+    ]
+    assert manifests.set_image(entries, "florai=r.example/x@*") == [
+        {"name": "florai", "newName": "r.example/x", "digest": "sha256:" + "a" * 64}
+    ]
+    assert manifests.split_image("reg:5000/a/b:1.2@sha256:ff") == ("reg:5000/a/b", "1.2", "sha256:ff")
