@@ -24,6 +24,16 @@ def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict:
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+def load_deployers(path: Path = EXTERNAL_METRICS) -> dict[str, str]:
+    """{source: the ApplicationSet (argocd/) that deploys it}; raises ValueError if a source has none."""
+    document = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    deployers = document.get("deployed_by") or {}
+    missing = sorted(set(document["sources"]) - set(deployers))
+    if missing:
+        raise ValueError(f"sources without deployed_by: {', '.join(missing)}")
+    return dict(deployers)
+
+
 def load_external_metrics(path: Path = EXTERNAL_METRICS) -> dict[str, str]:
     """{metric name: source}; raises ValueError if a source is undeclared or a name is listed twice."""
     document = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)

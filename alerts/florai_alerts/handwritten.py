@@ -48,8 +48,9 @@ def load_rule_sources(directory: Path = RULES_DIR) -> dict[str, dict]:
                     continue
                 name = rule["alert"]
                 problems += alert_problems(path.name, rule)
-                if "runbook_url" in rule.get("annotations", {}):
-                    problems.append(f"{path.name}: {name} sets runbook_url; florai_alerts adds it")
+                for generated in ("runbook_url", "dashboard_url"):
+                    if generated in rule.get("annotations", {}):
+                        problems.append(f"{path.name}: {name} sets {generated}; florai_alerts adds it")
                 if name in seen:
                     problems.append(f"{path.name}: {name} is already defined in {seen[name]}")
                 seen[name] = path.name

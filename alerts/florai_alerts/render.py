@@ -8,7 +8,9 @@ from pathlib import Path
 
 import yaml
 
+from florai_alerts import alertmanager
 from florai_alerts.burn_rate import slo_group
+from florai_alerts.dashboards import dashboard_url
 from florai_alerts.handwritten import load_rule_sources
 from florai_alerts.layout import ALERTS_DIR, KUSTOMIZATION, PLAIN_RULES_DIR, PROMETHEUS_RULES_DIR
 from florai_alerts.runbooks import repository_web_url, runbook_url
@@ -41,13 +43,15 @@ def dump(document: object) -> str:
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000, allow_unicode=True)
 
 
-def with_runbook_urls(document: dict, repo_url: str) -> dict:
-    """The one place runbook_url is attached: to every alerting rule of a rule file."""
+def with_runbook_urls(document: dict, repo_url: str, rules: str) -> dict:
+    """The one place runbook_url and dashboard_url are attached: to every alerting rule of a rule file."""
     document = copy.deepcopy(document)
     for group in document["groups"]:
         for rule in group["rules"]:
             if "alert" in rule:
-                rule.setdefault("annotations", {})["runbook_url"] = runbook_url(rule["alert"], repo_url)
+                annotations = rule.setdefault("annotations", {})
+                annotations["runbook_url"] = runbook_url(rule["alert"], repo_url)
+                annotations["dashboard_url"] = dashboard_url(rules)
     return document
 
 
@@ -58,9 +62,11 @@ def rule_files() -> dict[str, tuple[str, dict]]:
     for slo in load_slos():
         by_service[slo.service].append(slo)
     slo_document = {"groups": [slo_group(service, slos) for service, slos in sorted(by_service.items())]}
-    files = {SLO_RULES_NAME: ("alerts/slos/*.yaml", with_runbook_urls(slo_document, repo_url))}
+    files = {
+        SLO_RULES_NAME: ("alerts/slos/*.yaml", with_runbook_urls(slo_document, repo_url, SLO_RULES_NAME))
+    }
     for stem, document in load_rule_sources().items():
-        files[stem] = (f"alerts/rules/{stem}.yaml", with_runbook_urls(document, repo_url))
+        files[stem] = (f"alerts/rules/{stem}.yaml", with_runbook_urls(document, repo_url, stem))
     return files
 
 
@@ -85,11 +91,25 @@ def render() -> dict[Path, str]:
         object_path = PROMETHEUS_RULES_DIR / f"florai-{name}.yaml"
         outputs[object_path] = _header(source) + dump(prometheus_rule(name, document))
         resources.append(object_path.relative_to(ALERTS_DIR).as_posix())
+    outputs[alertmanager.CLUSTER_CONFIG] = _header(
+        alertmanager.ROUTING.relative_to(ALERTS_DIR.parent).as_posix()
+    ) + dump(alertmanager.cluster_config())
+    receivers = alertmanager.ROUTING.parent / "receivers.yaml"
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "namespace": RULE_NAMESPACE,
-        "resources": resources,
+        "resources": [*resources, receivers.relative_to(ALERTS_DIR).as_posix()],
+        # kube-prometheus-stack's Alertmanager reads this Secret (alertmanagerSpec.configSecret).
+        "secretGenerator": [
+            {
+                "name": alertmanager.CONFIG_SECRET,
+                "files": [
+                    f"alertmanager.yaml={alertmanager.CLUSTER_CONFIG.relative_to(ALERTS_DIR).as_posix()}"
+                ],
+            }
+        ],
+        "generatorOptions": {"disableNameSuffixHash": True},
     }
     outputs[KUSTOMIZATION] = _header("the rule files") + dump(kustomization)
     return outputs

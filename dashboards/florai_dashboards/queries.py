@@ -65,7 +65,8 @@ def dashboard_queries(json_dir: Path = JSON_DIR) -> list[DashboardQuery]:
     found = []
     for uid, board in dashboards(json_dir).items():
         for panel in panels(board):
-            for target in panel.get("targets") or []:
+            # PromQL targets (the logs board's CloudWatch Logs Insights query has no expr).
+            for target in (t for t in panel.get("targets") or [] if "expr" in t):
                 found.append(
                     DashboardQuery(uid, panel.get("title", ""), target["expr"], target.get("datasource"))
                 )

@@ -1,5 +1,9 @@
 """Render the app's kustomize overlays (work tree or a git ref) and diff them between refs.
 
+An environment renders as its Argo CD Application syncs it: the overlay plus the Application's own
+kustomize patches and images (argocd/apps), whose GitOps-bridge values stay placeholders
+(``{{metadata.annotations.<name>}}``) because only the cluster Secret holds them.
+
 python -m florai_gitops.manifests render          # .data/manifests/<env>.yaml + a per-kind summary
 python -m florai_gitops.manifests diff --base REF  # unified diff per environment, REF -> work tree
 """
@@ -10,6 +14,7 @@ import argparse
 import difflib
 import functools
 import io
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,6 +28,8 @@ from typing import Any
 import yaml
 
 from florai_dev.tools import ToolError, tool_path
+from florai_gitops import appsets
+from florai_infra import names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -52,6 +59,69 @@ def kustomize(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
 
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# `kustomize edit set image` keeps the entry's current value of a field given as this.
+PRESERVE = "*"
+
+
+def split_image(image: str) -> tuple[str, str, str]:
+    """(name, tag, digest) of an image reference, as kustomize's image.Split reads it."""
+    slash = image.find("/")
+    search = image[slash:] if slash > 0 else image
+    offset = slash if slash > 0 else 0
+    at, colon = search.find("@"), search.find(":")
+    if at < 0 and colon < 0:
+        return image, "", ""
+    if at >= 0 and (colon < 0 or at < colon):
+        return image[: at + offset], "", image[at + offset + 1 :]
+    if at >= 0:
+        return image[: colon + offset], image[colon + offset + 1 : at + offset], image[at + offset + 1 :]
+    return image[: colon + offset], image[colon + offset + 1 :], ""
+
+
+def set_image(entries: list[dict[str, Any]], spec: str) -> list[dict[str, Any]]:
+    """``kustomize edit set image <spec>`` (what Argo CD runs for each ``kustomize.images`` entry): the
+    entry of that name is replaced, each field given as ``*`` keeps its current value."""
+    key, sep, value = spec.partition("=")
+    name, tag, digest = split_image(value if sep else spec)
+    new = {"name": key if sep else name, "newName": name if sep else "", "newTag": tag, "digest": digest}
+    current = next((e for e in entries if e.get("name") == new["name"]), {})
+    for field in ("newName", "newTag", "digest"):
+        if new[field] == PRESERVE:
+            new[field] = str(current.get(field, ""))
+    entry = {k: v for k, v in new.items() if v}
+    return [e for e in entries if e.get("name") != new["name"]] + [entry]
+
+
+def kustomize_application(source: dict[str, Any], root: Path) -> list[dict[str, Any]]:
+    """What an Application's kustomize source renders, the way Argo CD builds it: in a copy of the
+    sources, its patches appended to the path's kustomization and its images set with
+    ``kustomize edit set image`` semantics."""
+    kustomize_spec = source.get("kustomize") or {}
+    path = source["path"]
+    scope = DEPLOY_DIR if path.startswith(DEPLOY_DIR + "/") else path.split("/")[0]
+    with tempfile.TemporaryDirectory(prefix="florai-application-") as tmp:
+        shutil.copytree(root / scope, Path(tmp) / scope)
+        folder = Path(tmp) / path
+        (kustomization_file,) = [folder / n for n in KUSTOMIZATION_NAMES if (folder / n).is_file()]
+        kustomization = yaml.safe_load(kustomization_file.read_text())
+        if kustomize_spec.get("patches"):
+            kustomization["patches"] = [*kustomization.get("patches", []), *kustomize_spec["patches"]]
+        for spec in kustomize_spec.get("images", []):
+            kustomization["images"] = set_image(kustomization.get("images", []), spec)
+        kustomization_file.write_text(yaml.safe_dump(kustomization, sort_keys=False))
+        return kustomize(folder)
+
+
+def render_tree(tree: Path, env: str, cluster: appsets.Cluster | None = None) -> list[dict[str, Any]]:
+    """Objects of ``env`` as its Application syncs them from ``tree`` (the overlay alone where the tree
+    has no argocd/ folder, as in refs from before the ApplicationSets carried patches)."""
+    if not (tree / names.GITOPS_ROOT_PATH).is_dir():
+        return kustomize(overlay_dir(tree, env))
+    application = appsets.overlay_application(env, tree, cluster)
+    return kustomize_application(application["spec"]["source"], tree)
+
+
 def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
     meta = obj.get("metadata", {})
     return (obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
@@ -63,7 +133,7 @@ def sort_objects(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @contextmanager
 def checkout(ref: str, root: Path = REPO_ROOT) -> Iterator[Path | None]:
-    """The deploy folder as of git ``ref`` in a temp dir (None when the ref has no such folder)."""
+    """apps/deploy and argocd as of git ``ref`` in a temp dir (None when the ref has no deploy folder)."""
     listed = subprocess.run(
         ["git", "-C", str(root), "ls-tree", "-d", "--name-only", ref, DEPLOY_DIR],
         capture_output=True,
@@ -75,8 +145,16 @@ def checkout(ref: str, root: Path = REPO_ROOT) -> Iterator[Path | None]:
         if not listed.stdout.strip():
             yield None
             return
+        folders = [DEPLOY_DIR]
+        argocd = subprocess.run(
+            ["git", "-C", str(root), "ls-tree", "-d", "--name-only", ref, names.GITOPS_ROOT_PATH],
+            capture_output=True,
+            text=True,
+        )
+        if argocd.stdout.strip():
+            folders.append(names.GITOPS_ROOT_PATH)
         archive = subprocess.run(
-            ["git", "-C", str(root), "archive", "--format=tar", ref, DEPLOY_DIR], capture_output=True
+            ["git", "-C", str(root), "archive", "--format=tar", ref, *folders], capture_output=True
         )
         if archive.returncode != 0:
             raise RenderError(f"git archive {ref} failed:\n{archive.stderr.decode().strip()}")
@@ -90,11 +168,11 @@ def render(env: str, ref: str | None = None, root: Path = REPO_ROOT) -> list[dic
     if env not in ENVIRONMENTS:
         raise ValueError(f"unknown environment {env!r}; choose from {ENVIRONMENTS}")
     if ref is None:
-        return sort_objects(kustomize(overlay_dir(root, env)))
+        return sort_objects(render_tree(root, env))
     with checkout(ref, root) as tree:
         if tree is None or not overlay_dir(tree, env).is_dir():
             return []
-        return sort_objects(kustomize(overlay_dir(tree, env)))
+        return sort_objects(render_tree(tree, env))
 
 
 @functools.cache

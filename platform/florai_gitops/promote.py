@@ -1,15 +1,18 @@
-"""Promote an image to an environment by changing one line of its overlay.
+"""Promote the images of an environment by changing one line per image of its overlay.
 
-An environment is the folder apps/deploy/overlays/<env>; what runs there is the ``images:`` entry of
-its kustomization.yaml. A promotion rewrites only the reference line of that entry (``digest:`` or
-``newTag:``), leaves every other byte of the file alone, prints the diff and, with ``--commit``,
+An environment is the folder apps/deploy/overlays/<env>; what runs there are the ``images:`` entries
+of its kustomization.yaml: ``florai`` (the CPU build) and ``florai-cuda`` (the same commit built with
+TORCH_VARIANT=cuda, for the GPU services). The registry is not in git: Argo CD sets it from the GitOps
+bridge (``ecr_repository_url``). A promotion rewrites only the reference line of an entry (``digest:``
+or ``newTag:``), leaves every other byte of the file alone, prints the diff and, with ``--commit``,
 commits the one file with a conventional message.
 
-    python -m florai_gitops.promote --env dev --image <repository>@sha256:<64 hex> [--commit]
-    python -m florai_gitops.promote --env dev --tag 1f2e3d4 [--commit]
-    python -m florai_gitops.promote --from staging --to prod [--commit]
-    python -m florai_gitops.promote --env prod --show          # prints <repository>@<digest> (or :<tag>)
-    python -m florai_gitops.promote --env dev --show-repository
+    python -m florai_gitops.promote --env dev --image <repository>@sha256:<64 hex> \
+        --image florai-cuda=<repository>@sha256:<64 hex> [--commit]
+    python -m florai_gitops.promote --env dev --tag 1f2e3d4 [--commit]     # florai only
+    python -m florai_gitops.promote --from staging --to prod [--commit]   # every image
+    python -m florai_gitops.promote --env prod --show          # one line per image: <name>@<digest>
+    python -m florai_gitops.promote --env dev --show-repository  # the ECR repository name (no registry)
 """
 
 from __future__ import annotations
@@ -24,11 +27,16 @@ from pathlib import Path
 
 import yaml
 
+from florai_infra import names
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = Path("apps/deploy/overlays")
 KUSTOMIZATION = "kustomization.yaml"
-# The kustomize image name the base's Deployments use; the overlays pin it (one entry in `images:`).
-IMAGE_NAME = "florai"
+# The kustomize image names the workloads use; every overlay pins both (one entry each in `images:`).
+CPU_IMAGE = "florai"
+CUDA_IMAGE = "florai-cuda"
+IMAGE_NAMES = (CPU_IMAGE, CUDA_IMAGE)
+IMAGE_NAME = CPU_IMAGE
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Docker's tag grammar.
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -64,12 +72,23 @@ class ImageRef:
         return f"@{self.value}" if self.key == "digest" else f":{self.value}"
 
 
-def parse_image(image: str) -> tuple[str, ImageRef]:
-    """``<repository>@sha256:...`` -> (repository, digest); tags are not accepted here on purpose."""
-    repository, sep, digest = image.partition("@")
+def parse_image(image: str) -> tuple[str, str, ImageRef]:
+    """``[<name>=]<repository>@sha256:...`` -> (image name, repository, digest); no tags here, on purpose."""
+    name, sep, rest = image.partition("=")
+    if not sep:
+        name, rest = IMAGE_NAME, image
+    if name not in IMAGE_NAMES:
+        raise PromotionError(f"unknown image name {name!r}; the overlays pin {', '.join(IMAGE_NAMES)}")
+    repository, sep, digest = rest.partition("@")
     if not sep or not repository:
-        raise PromotionError(f"--image wants <repository>@sha256:<digest>, got {image!r}")
-    return repository, ImageRef.digest(digest)
+        raise PromotionError(f"--image wants [<name>=]<repository>@sha256:<digest>, got {image!r}")
+    return name, repository, ImageRef.digest(digest)
+
+
+def repository_matches(repository: str, env: str) -> bool:
+    """The pushed repository is the stack's ECR repository (any registry host: the bridge knows it)."""
+    host, _, path = repository.partition("/")
+    return host.endswith(".amazonaws.com") and path == names.image_repository(env)
 
 
 @dataclass(frozen=True)
@@ -97,9 +116,11 @@ class Overlay:
             )
         return {k: str(v) for k, v in found[0].items()}
 
-    def repository(self, image_name: str = IMAGE_NAME) -> str:
-        entry = self.entry(image_name)
-        return entry.get("newName", entry["name"])
+    def images(self) -> dict[str, ImageRef]:
+        """Every pinned image of IMAGE_NAMES present in the overlay."""
+        data = yaml.safe_load(self.text()) or {}
+        present = {str(e.get("name")) for e in data.get("images") or []}
+        return {name: self.current(name) for name in IMAGE_NAMES if name in present}
 
     def current(self, image_name: str = IMAGE_NAME) -> ImageRef:
         entry = self.entry(image_name)
@@ -168,28 +189,36 @@ def unified_diff(path: str, before: str, after: str) -> str:
     )
 
 
-def commit_message(env: str, ref: ImageRef, source_env: str | None) -> str:
+def describe(refs: dict[str, ImageRef]) -> str:
+    return ", ".join(f"{name}{ref.render()}" for name, ref in refs.items())
+
+
+def commit_message(env: str, refs: dict[str, ImageRef], source_env: str | None) -> str:
     origin = f" from {source_env}" if source_env else ""
-    return f"chore(deploy): promote {env} to {IMAGE_NAME}{ref.render()}{origin}"
+    return f"chore(deploy): promote {env} to {describe(refs)}{origin}"
 
 
 def promote(
     root: Path,
     env: str,
-    ref: ImageRef,
+    ref: ImageRef | dict[str, ImageRef],
     *,
     repository: str | None = None,
     source_env: str | None = None,
     commit: bool = False,
 ) -> str:
-    """Write ref into the env overlay; return the diff ('' when already there)."""
+    """Write the image references into the env overlay; return the diff ('' when already there)."""
+    refs = ref if isinstance(ref, dict) else {IMAGE_NAME: ref}
     overlay = Overlay.find(root, env)
-    if repository is not None and repository != overlay.repository():
+    if repository is not None and not repository_matches(repository, env):
         raise PromotionError(
-            f"{env} pins repository {overlay.repository()!r}, not {repository!r}: copy the image there first"
+            f"{env} runs from ECR repository {names.image_repository(env)!r}, not {repository!r}: "
+            "copy the image there first"
         )
     before = overlay.text()
-    after = set_ref(before, ref)
+    after = before
+    for name, one_ref in refs.items():
+        after = set_ref(after, one_ref, name)
     if after == before:
         return ""
     overlay.path.write_bytes(after.encode("utf-8"))
@@ -198,7 +227,7 @@ def promote(
         git = ["git", "-C", str(root)]
         subprocess.run([*git, "add", "--", rel], check=True)
         subprocess.run(
-            [*git, "commit", "-q", "-m", commit_message(env, ref, source_env), "--", rel], check=True
+            [*git, "commit", "-q", "-m", commit_message(env, refs, source_env), "--", rel], check=True
         )
     return unified_diff(rel, before, after)
 
@@ -212,12 +241,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--env", help="target environment (apps/deploy/overlays/<env>)")
     what = parser.add_mutually_exclusive_group()
-    what.add_argument("--image", help="<repository>@sha256:<digest>; the repository must be the overlay's")
+    what.add_argument(
+        "--image",
+        action="append",
+        help="[<name>=]<repository>@sha256:<digest> (name florai by default; repeat for florai-cuda); "
+        "the repository must be the stack's ECR repository",
+    )
     what.add_argument("--digest", help="sha256:<digest>")
     what.add_argument("--tag", help="an immutable tag (never 'latest')")
     what.add_argument("--show", action="store_true", help="print what --env runs and exit")
     what.add_argument(
-        "--show-repository", action="store_true", help="print the repository --env pins and exit"
+        "--show-repository", action="store_true", help="print the ECR repository name of --env and exit"
     )
     parser.add_argument("--from", dest="source", help="copy the exact image reference of this environment...")
     parser.add_argument("--to", dest="target", help="...into this one")
@@ -230,27 +264,34 @@ def main(argv: list[str] | None = None) -> int:
             if not (args.source and args.target) or args.env or args.image or args.digest or args.tag:
                 raise PromotionError("--from and --to go together, without --env/--image/--digest/--tag")
             source = Overlay.find(args.root, args.source)
-            env, ref, repository, source_env = args.target, source.current(), None, args.source
+            env, refs, repository, source_env = args.target, source.images(), None, args.source
         elif args.env and (args.show or args.show_repository):
             overlay = Overlay.find(args.root, args.env)
-            shown = overlay.repository() + ("" if args.show_repository else overlay.current().render())
-            print(shown)
+            if args.show_repository:
+                print(names.image_repository(args.env))
+            else:
+                print("\n".join(f"{name}{ref.render()}" for name, ref in overlay.images().items()))
             return 0
         elif args.env and (args.image or args.digest or args.tag):
             source_env, repository = None, None
             if args.image:
-                repository, ref = parse_image(args.image)
+                parsed = [parse_image(image) for image in args.image]
+                refs = {name: ref for name, _, ref in parsed}
+                repositories = {repo for _, repo, _ in parsed}
+                if len(repositories) != 1 or len(refs) != len(parsed):
+                    raise PromotionError("--image: one repository, each image name once")
+                (repository,) = repositories
             else:
-                ref = ImageRef.digest(args.digest) if args.digest else ImageRef.tag(args.tag)
+                refs = {IMAGE_NAME: ImageRef.digest(args.digest) if args.digest else ImageRef.tag(args.tag)}
             env = args.env
         else:
             raise PromotionError("give --env with --image/--digest/--tag/--show, or --from and --to")
-        diff = promote(args.root, env, ref, repository=repository, source_env=source_env, commit=args.commit)
+        diff = promote(args.root, env, refs, repository=repository, source_env=source_env, commit=args.commit)
     except PromotionError as err:
         print(f"promote: {err}", file=sys.stderr)
         return 2
     print(
-        diff if diff else f"{env} already runs {IMAGE_NAME}{ref.render()}: nothing to change",
+        diff if diff else f"{env} already runs {describe(refs)}: nothing to change",
         end="\n" * (not diff),
     )
     return 0

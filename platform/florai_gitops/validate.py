@@ -23,7 +23,7 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
-from florai_gitops import manifests
+from florai_gitops import appsets, manifests
 
 REPO_ROOT = manifests.REPO_ROOT
 CRD_SCHEMAS_DIR = Path(__file__).resolve().parent / "crd-schemas"
@@ -51,11 +51,11 @@ PACKAGED_CRDS = frozenset(
         "monitoring.coreos.com/v1/PrometheusRule",
     }
 )
-EXTERNAL_SECRETS_API = "external-secrets.io/v1beta1"
+EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 KEDA_API = "keda.sh/v1alpha1"
 SECRET_STORE_KINDS = ("SecretStore", "ClusterSecretStore")
 KEDA_TRIGGER_FIELDS = {"prometheus": ("serverAddress", "query", "threshold"), "cpu": ("value",)}
-PLACEHOLDER = "set-by-overlay"
+PLACEHOLDER = "set-by-bridge"
 
 
 def type_key(obj: dict[str, Any]) -> str:
@@ -224,6 +224,12 @@ def _objects_in(text: str) -> list[dict[str, Any]]:
 def delivery_objects(root: Path = REPO_ROOT) -> dict[str, list[dict[str, Any]]]:
     """Objects under argocd/, alerts/, dashboards/: rendered kustomizations, plus plain YAML outside them."""
     found: dict[str, list[dict[str, Any]]] = {}
+    # A folder an Application syncs renders with that Application's kustomize patches (prod's).
+    synced = {
+        a["spec"]["source"]["path"]: a["spec"]["source"]
+        for a in appsets.stack_applications("prod")
+        if "path" in a["spec"]["source"]
+    }
     for top in DELIVERY_DIRS:
         base = root / top
         if not base.is_dir():
@@ -232,7 +238,11 @@ def delivery_objects(root: Path = REPO_ROOT) -> dict[str, list[dict[str, Any]]]:
         for folder in kustomized:
             # A nested kustomization is rendered by its parent; render only the outermost ones.
             if not any(parent in kustomized for parent in folder.parents):
-                found[str(folder.relative_to(root))] = manifests.kustomize(folder)
+                relative = str(folder.relative_to(root))
+                source = synced.get(relative)
+                found[relative] = (
+                    manifests.kustomize_application(source, root) if source else manifests.kustomize(folder)
+                )
         for path in sorted([*base.rglob("*.yaml"), *base.rglob("*.yml")]):
             if path.name in KUSTOMIZATION_FILES or any(k in path.parents for k in kustomized):
                 continue

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from florai_infra import names
 from florai_infra.names import NAMESPACE_APPS, resource_prefix, secret_prefix
 
 DEFAULT_REGION = "us-east-1"
@@ -138,10 +139,12 @@ def cutover_steps(plan: RestorePlan, restored: dict[str, Any] | None) -> list[st
         f"1. Verify the data on {plan.target} ({endpoint}) with psql: "
         "the rows the incident removed are back.",
         f"2. Stop writes to the old instance: kubectl -n {ns} scale deployment/florai-consent --replicas=0",
-        "3. Point the app at the restored instance (GitOps): in "
-        f"apps/deploy/overlays/{env}/stack-outputs.yaml "
-        f"set the database endpoint to {endpoint} and the florai-database remoteRef key to {secret}; "
-        f"merge, then: argocd app sync florai-{env}",
+        "3. Point the app at the restored instance (GitOps bridge: the endpoint and secret reach the app "
+        "only through the Argo CD cluster Secret, which the next pulumi up rewrites from the stack): "
+        f"kubectl -n {names.NAMESPACE_ARGOCD} annotate secret in-cluster "
+        f"{names.BRIDGE_DATABASE_ENDPOINT}={endpoint}:5432 "
+        f"{names.BRIDGE_DATABASE_SECRET_ARN}={secret} --overwrite; "
+        f"then: argocd app sync florai-{env}",
         f"4. Refresh the secret now: kubectl -n {ns} annotate externalsecret florai-database "
         "force-sync=$(date +%s) --overwrite",
         "5. Restart the apps: "

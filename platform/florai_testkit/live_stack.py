@@ -1,9 +1,12 @@
 """`make up`: the API, Prometheus with the project's rules, Alertmanager and a webhook receiver.
 
-Everything listens on loopback. Prometheus scrapes the one API process once per app service,
-with the target labels the ServiceMonitor attaches in the cluster (``namespace``, ``service``
-= ``florai-<service>``, ``pod``...; see florai_alerts.labels), so the SLO recording rules and the
-alerts select exactly what they select in production. Ctrl-C stops every process.
+Everything listens on loopback. Prometheus scrapes the one API process once (one scrape per
+process, as in the cluster), with the target labels the ServiceMonitor attaches there
+(``namespace``, ``service``, ``pod``...; see florai_alerts.labels). In the cluster each service is
+its own pod; here one process serves every route, so each series gets the ``service`` label of the
+service that owns it in the cluster: its route by the Ingress's path rules, its model by the model's
+task. The SLO recording rules and the alerts then select what they select in production.
+Ctrl-C stops every process.
 
     python -m florai_testkit.live_stack --models .data/models
 """
@@ -12,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -24,18 +29,25 @@ from pathlib import Path
 import yaml
 
 from florai import contract
+from florai.models.manifest import MANIFEST_FILE
 from florai_alerts.labels import APP_NAMESPACE, NAMESPACE_LABEL, SERVICE_LABEL, service_label_value
 from florai_alerts.layout import PLAIN_RULES_DIR
+from florai_gitops import ingress as ingress_rules
 from florai_testkit.observability_servers import (
     AlertmanagerServer,
     PrometheusServer,
     ScrapeTarget,
     WebhookReceiver,
     http_ok,
+    require_servers,
 )
-from florai_testkit.servers import LOOPBACK, ManagedProcess, free_port
+from florai_testkit.servers import LOOPBACK, ManagedProcess, ServerError, free_port
 
 DEV_API_KEY = "live-stack-dev-key-0123456789"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The cluster's path rules: which Service each API route reaches.
+INGRESS = REPO_ROOT / "apps" / "deploy" / "base" / "ingress.yaml"
+LOCAL_JOB = "florai-local"
 API_START_TIMEOUT_S = 120.0
 # Variables of the developer's shell that would point the API away from its embedded defaults.
 _FOREIGN_ENV = ("DATABASE_URL", "REDIS_URL", "HOST", "PORT", "FLORAI_SERVICES", "OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -73,22 +85,64 @@ def derive_rule_files(sources: Sequence[Path], out_dir: Path, for_overrides: Map
     return derived
 
 
-def scrape_targets(api_port: int) -> list[ScrapeTarget]:
-    """One job per app service over the single local API, labelled as its ServiceMonitor would."""
-    targets = []
-    for service in contract.SERVICE_NAMES:
-        name = service_label_value(service)
-        labels = {
-            NAMESPACE_LABEL: APP_NAMESPACE,
-            SERVICE_LABEL: name,
-            "pod": f"{name}-local",
-            "container": "florai",
-            "endpoint": "http",
-        }
-        targets.append(
-            ScrapeTarget(job=name, port=api_port, labels=labels, metrics_path=contract.METRICS_PATH)
+def route_services(ingress: Path = INGRESS) -> list[tuple[str, str]]:
+    """(path prefix, Service name) of the Ingress's path rules that hold whatever the query string
+    (a batch goes by its task in the cluster; here its series count for the fallback, identify)."""
+    return ingress_rules.unconditional_paths(yaml.safe_load(ingress.read_text()))
+
+
+def model_services(models_dir: Path) -> list[tuple[str, str]]:
+    """(model name, Service name) of each model folder: the service whose tasks include its task."""
+    found = []
+    for manifest in sorted(Path(models_dir).glob(f"*/{MANIFEST_FILE}")):
+        model = json.loads(manifest.read_text())
+        service = next(s for s in contract.SERVICES if model["task"] in s.tasks)
+        found.append((model["name"], service_label_value(service.name)))
+    return found
+
+
+def service_relabels(models_dir: Path) -> list[dict[str, object]]:
+    """metric_relabel_configs giving each series the ``service`` label of its route or model."""
+    relabels: list[dict[str, object]] = []
+    for prefix, service in route_services():
+        relabels.append(
+            {
+                "source_labels": ["route"],
+                "regex": re.escape(prefix) + "(/.*)?",
+                "target_label": SERVICE_LABEL,
+                "replacement": service,
+            }
         )
-    return targets
+    for model, service in model_services(models_dir):
+        relabels.append(
+            {
+                "source_labels": ["model"],
+                "regex": re.escape(model),
+                "target_label": SERVICE_LABEL,
+                "replacement": service,
+            }
+        )
+    return relabels
+
+
+def scrape_targets(api_port: int, models_dir: Path) -> list[ScrapeTarget]:
+    """One job over the single local API process, labelled as a ServiceMonitor would label a pod."""
+    labels = {
+        NAMESPACE_LABEL: APP_NAMESPACE,
+        SERVICE_LABEL: LOCAL_JOB,
+        "pod": f"{LOCAL_JOB}-0",
+        "container": "florai",
+        "endpoint": "http",
+    }
+    return [
+        ScrapeTarget(
+            job=LOCAL_JOB,
+            port=api_port,
+            labels=labels,
+            metrics_path=contract.METRICS_PATH,
+            metric_relabels=service_relabels(models_dir),
+        )
+    ]
 
 
 class ApiProcess:
@@ -140,22 +194,28 @@ class LiveStack:
         api_key: str = DEV_API_KEY,
         base_dir: Path | None = None,
     ) -> None:
+        require_servers()  # before anything is created: a missing package leaves nothing behind
         self.dir = Path(tempfile.mkdtemp(prefix="florai-live-", dir=base_dir))
-        self.receiver = WebhookReceiver(self.dir / "alerts.jsonl")
-        self.api = ApiProcess(Path(models_dir).resolve(), self.dir / "data", api_key)
-        self.alertmanager = AlertmanagerServer(self.receiver.url, base_dir=self.dir)
-        rules = derive_rule_files(
-            rule_files if rule_files is not None else project_rule_files(),
-            self.dir / "rules",
-            for_overrides or {},
-        )
-        self.prometheus = PrometheusServer(
-            scrape_targets(self.api.port),
-            rules,
-            alertmanager_port=self.alertmanager.port,
-            interval_s=interval_s,
-            base_dir=self.dir,
-        )
+        try:
+            self.receiver = WebhookReceiver(self.dir / "alerts.jsonl")
+            models_dir = Path(models_dir).resolve()
+            self.api = ApiProcess(models_dir, self.dir / "data", api_key)
+            self.alertmanager = AlertmanagerServer(self.receiver.url, base_dir=self.dir)
+            rules = derive_rule_files(
+                rule_files if rule_files is not None else project_rule_files(),
+                self.dir / "rules",
+                for_overrides or {},
+            )
+            self.prometheus = PrometheusServer(
+                scrape_targets(self.api.port, models_dir),
+                rules,
+                alertmanager_port=self.alertmanager.port,
+                interval_s=interval_s,
+                base_dir=self.dir,
+            )
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
 
     @property
     def urls(self) -> dict[str, str]:
@@ -216,7 +276,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"live_stack: no models at {args.models}: run `make models`", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
-    stack = LiveStack(args.models, interval_s=args.interval)
+    try:
+        stack = LiveStack(args.models, interval_s=args.interval)
+    except ServerError as err:
+        print(f"live_stack: {err}", file=sys.stderr)
+        return 2
     try:
         stack.start()
         width = max(map(len, stack.urls))

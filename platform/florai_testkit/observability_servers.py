@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from florai_alerts.alertmanager import local_config
 from florai_testkit.servers import LOOPBACK, ManagedProcess, ProcessServer, ServerError
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
@@ -41,6 +42,12 @@ def _binary(path: str, package: str) -> str:
     return found
 
 
+def require_servers() -> None:
+    """Raise ServerError naming the package to install if Prometheus or Alertmanager is missing."""
+    _binary(PROMETHEUS_BIN, "prometheus")
+    _binary(ALERTMANAGER_BIN, "prometheus-alertmanager")
+
+
 @dataclass(frozen=True)
 class ScrapeTarget:
     """One scrape job: a loopback port and the target labels a ServiceMonitor would attach."""
@@ -49,6 +56,8 @@ class ScrapeTarget:
     port: int
     labels: Mapping[str, str] = field(default_factory=dict)
     metrics_path: str = "/metrics"
+    # Prometheus metric_relabel_configs applied to the scraped series.
+    metric_relabels: Sequence[Mapping[str, object]] = ()
 
 
 class HttpProcessServer(ProcessServer):
@@ -88,6 +97,11 @@ class PrometheusServer(HttpProcessServer):
                     "job_name": t.job,
                     "metrics_path": t.metrics_path,
                     "static_configs": [{"targets": [f"{LOOPBACK}:{t.port}"], "labels": dict(t.labels)}],
+                    **(
+                        {"metric_relabel_configs": [dict(r) for r in t.metric_relabels]}
+                        if t.metric_relabels
+                        else {}
+                    ),
                 }
                 for t in targets
             ],
@@ -117,24 +131,15 @@ class PrometheusServer(HttpProcessServer):
 
 
 class AlertmanagerServer(HttpProcessServer):
-    """Alertmanager (no clustering) routing every alert at once to one webhook URL."""
+    """Alertmanager (no clustering) with the project's routing tree, every receiver posting to one
+    webhook URL (florai_alerts.alertmanager.local_config), so alerts reach the receiver the cluster's
+    Alertmanager would pick, grouped and inhibited the same way."""
 
     name = "alertmanager"
 
     def __init__(self, webhook_url: str, *, port: int | None = None, base_dir: Path | None = None) -> None:
         super().__init__(port, base_dir)
-        config = {
-            "route": {
-                "receiver": "webhook",
-                "group_by": ["alertname"],
-                "group_wait": "1s",
-                "group_interval": "1s",
-                "repeat_interval": "1h",
-            },
-            "receivers": [
-                {"name": "webhook", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}
-            ],
-        }
+        config = local_config(webhook_url)
         self.config_path = self.dir / "alertmanager.yml"
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=True))
         argv = [

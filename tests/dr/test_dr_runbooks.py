@@ -10,6 +10,7 @@ import yaml
 
 from florai import contract
 from florai_infra import STACKS
+from florai_infra.offline import engine
 from florai_infra.offline.plan import Plan
 from florai_ops import restore
 
@@ -18,6 +19,8 @@ DR = ROOT / "runbooks" / "dr"
 PAGES = sorted(p for p in DR.glob("*.md") if p.name != "README.md")
 PROD = Plan.loads((ROOT / "platform" / "plans" / "prod.json").read_text())
 REGIONAL_RTO_MIN = 30
+# Where a runbook names the AWS account id (on-call fills it in).
+ACCOUNT = "<account>"
 REGIONAL_RPO_MIN = 60
 REQUIRED = {
     "database-pitr.md",
@@ -87,6 +90,14 @@ def test_aws_names_in_commands_exist_in_the_prod_plan() -> None:
         r"--repository-name (\S+)": _inputs("aws:ecr/repository:Repository", "name"),
         r"alias/(florai-[\w-]+)": {a.removeprefix("alias/") for a in _inputs("aws:kms/alias:Alias", "name")},
     }
+    # Names that embed the account: the program's naming rule with `<account>` where the id goes,
+    # never the offline engine's account.
+    checks = {
+        pattern: {name.replace(engine.ACCOUNT_ID, ACCOUNT) for name in known}
+        for pattern, known in checks.items()
+    }
+    checks[r"s3://([a-z0-9.<>-]+)"] = checks.pop(r"s3://([a-z0-9.-]+)")
+    assert engine.ACCOUNT_ID not in text
     for pattern, known in checks.items():
         # New instances the runbooks create beside the stack's: <id>-restore-<time>, <id>-dr, <id>-old.
         used = {re.sub(r"-(restore-[\w-]+|dr|old)$", "", u) for u in re.findall(pattern, text)}

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from florai_infra import names
 from florai_ops.restore import (
     APP_DEPLOYMENTS,
     RestoreError,
@@ -151,4 +152,6 @@ def test_cutover_names_the_restored_endpoint(rds) -> None:
     source = _create_source(rds)
     plan = plan_restore(rds, "prod", _restorable_target(source))
     steps = "\n".join(cutover_steps(plan, execute(rds, plan)))
-    assert plan.target in steps and "apps/deploy/overlays/prod/stack-outputs.yaml" in steps
+    # The cutover goes through the GitOps bridge (the cluster Secret's annotations), not a file in git.
+    assert plan.target in steps and f"{names.BRIDGE_DATABASE_ENDPOINT}=" in steps
+    assert "stack-outputs" not in steps

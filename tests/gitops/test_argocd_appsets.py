@@ -28,9 +28,23 @@ ADDONS = {
     "metrics-server",
     "cluster-autoscaler",
     "blackbox-exporter",
+    "yace-cloudwatch-exporter",
+    "opentelemetry-collector",
+    "tempo",
+    "fluent-bit",
 }
+# Platform configuration this repository holds (ApplicationSet -> path), synced like an add-on.
+PLATFORM_PATHS = {"prometheus-storage": "apps/deploy/cluster"}
 # ApplicationSets named apart from their chart; every other add-on is named after its chart.
-CHART_OF_ADDON = {"blackbox-exporter": "prometheus-blackbox-exporter"}
+CHART_OF_ADDON = {
+    "blackbox-exporter": "prometheus-blackbox-exporter",
+    "yace-cloudwatch-exporter": "prometheus-yet-another-cloudwatch-exporter",
+}
+# Add-ons enabled by a label named apart from the add-on.
+LABEL_OF_ADDON = {
+    "yace-cloudwatch-exporter": "enable_cloudwatch_exporter",
+    "opentelemetry-collector": "enable_otel_collector",
+}
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 # Kinds that live outside namespaces (the ones our sources and charts may render).
 CLUSTER_SCOPED = {
@@ -66,7 +80,10 @@ def projects(objects):
 
 @pytest.fixture(scope="module")
 def generated():
-    return {stack: appsets.stack_applications(stack) for stack in STACKS}
+    # The cluster Secret as the contract says (tests/gitops/test_bridge.py checks the plans keep to it).
+    return {
+        stack: appsets.stack_applications(stack, cluster=appsets.contract_cluster(stack)) for stack in STACKS
+    }
 
 
 def gitops_config(stack: str) -> dict:
@@ -96,7 +113,7 @@ def rendered_paths(generated):
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_addon_and_the_apps_are_generated_for_each_stack(generated, stack):
     found = {a["metadata"]["name"] for a in generated[stack]}
-    expected = {f"{addon}-{stack}" for addon in ADDONS} | {
+    expected = {f"{addon}-{stack}" for addon in ADDONS | set(PLATFORM_PATHS)} | {
         f"florai-{stack}",
         f"florai-alerts-{stack}",
         f"florai-dashboards-{stack}",
@@ -105,19 +122,28 @@ def test_every_addon_and_the_apps_are_generated_for_each_stack(generated, stack)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_placeholder_resolves_from_the_cluster_secret(generated, stack):
-    for app in generated[stack]:
-        assert appsets.placeholders(app) == set(), app["metadata"]["name"]
+def test_every_placeholder_resolves_from_the_cluster_secret(objects, stack):
+    cluster = appsets.contract_cluster(stack)
+    for appset in appsets.application_sets(objects):
+        for app in appsets.applications(appset, cluster):
+            assert appsets.placeholders(app) == set(), app["metadata"]["name"]
+
+
+def test_go_templates_of_the_synced_objects_are_not_parameters():
+    assert appsets.placeholders({"a": "{{ .password | urlquery }}@{{metadata.labels.environment}}"}) == {
+        "metadata.labels.environment"
+    }
 
 
 def test_application_sets_read_only_labels_and_annotations_the_bootstrap_writes(objects):
     for stack in STACKS:
-        cluster = appsets.load_cluster(stack)
+        cluster = appsets.contract_cluster(stack)
         for appset in appsets.application_sets(objects):
             name = appset["metadata"]["name"]
             for key in appsets.placeholders(appset["spec"]["template"]):
                 if key.startswith("metadata.annotations."):
-                    assert key.removeprefix("metadata.annotations.") in cluster.annotations, (
+                    # The names contract; tests/gitops/test_bridge.py checks the plans keep to it.
+                    assert key.removeprefix("metadata.annotations.") in appsets.bridge_annotations(), (
                         stack,
                         name,
                         key,
@@ -154,8 +180,10 @@ def test_irsa_service_accounts_match_the_trust_policies(generated):
         names.EXTERNAL_SECRETS: ("external-secrets-prod", ("serviceAccount",)),
         names.CLUSTER_AUTOSCALER: ("cluster-autoscaler-prod", ("rbac", "serviceAccount")),
         names.EXTERNAL_DNS: ("external-dns-prod", ("serviceAccount",)),
+        names.CLOUDWATCH_EXPORTER: ("yace-cloudwatch-exporter-prod", ("serviceAccount",)),
+        names.LOG_SHIPPER: ("fluent-bit-prod", ("serviceAccount",)),
     }
-    cluster = appsets.load_cluster("prod")
+    cluster = appsets.contract_cluster("prod")
     for account, (app, path) in chart_accounts.items():
         spec = apps[app]
         values = spec["source"]["helm"]["valuesObject"]
@@ -163,7 +191,7 @@ def test_irsa_service_accounts_match_the_trust_policies(generated):
             values = values[key]
         assert spec["destination"]["namespace"] == account.namespace, app
         assert values["name"] == account.name, app
-        role_key = f"{account.key.replace('-', '_')}_role_arn"
+        role_key = names.role_arn_annotation(account)
         assert values["annotations"]["eks.amazonaws.com/role-arn"] == cluster.annotations[role_key]
 
 
@@ -197,6 +225,7 @@ def test_repository_sources_are_this_repository_and_exist(generated, stack):
         f"apps/deploy/overlays/{stack}",
         "alerts",
         "dashboards",
+        *PLATFORM_PATHS.values(),
     }
     for app in apps:
         source = app["spec"]["source"]
@@ -293,7 +322,7 @@ def test_crd_heavy_addons_apply_server_side(generated):
 
 
 def test_gpu_addons_follow_the_gpu_label_of_the_cluster_secret(objects):
-    cluster = appsets.load_cluster("prod")
+    cluster = appsets.contract_cluster("prod")
     no_gpu = appsets.Cluster(
         cluster.name,
         cluster.server,
@@ -355,19 +384,20 @@ def test_overlay_syncs_namespace_then_secrets_then_workloads(generated, stack, t
 
 
 def addon_label(addon: str) -> str:
-    return f"enable_{addon.replace('-', '_')}"
+    return LABEL_OF_ADDON.get(addon, f"enable_{addon.replace('-', '_')}")
 
 
 def test_every_addon_selects_on_its_own_enable_label(objects):
     by_name = {a["metadata"]["name"]: a for a in appsets.application_sets(objects)}
     for addon in ADDONS:
         keys = appsets.selector_label_keys(by_name[addon]["spec"]["generators"])
-        assert keys == {addon_label(addon)}, addon
+        # Per-environment settings (kube-prometheus-stack's retention) select on the environment too.
+        assert keys - {"environment"} == {addon_label(addon)}, addon
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_switching_an_addon_label_off_removes_only_that_addon(objects, stack):
-    cluster = appsets.load_cluster(stack)
+    cluster = appsets.contract_cluster(stack)
     for addon in ADDONS:
         assert cluster.labels[addon_label(addon)] in {"true", "false"}, addon
         off = appsets.Cluster(

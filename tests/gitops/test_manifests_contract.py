@@ -6,7 +6,7 @@ import promql_parser
 import pytest
 
 from florai import contract, metrics
-from florai_gitops import manifests
+from florai_gitops import ingress, manifests
 
 GPU_RESOURCE = "nvidia.com/gpu"
 WORKLOAD_KINDS = ("Deployment", "Rollout")
@@ -99,12 +99,11 @@ def test_ports_probes_and_service_targets_follow_the_contract(env):
 @pytest.mark.parametrize("env", manifests.ENVIRONMENTS)
 def test_ingress_routes_every_api_path_to_a_real_service(env):
     services = {s["metadata"]["name"] for s in inference(env, "Service")}
-    (rule,) = one(env, "Ingress", "florai")["spec"]["rules"]
-    paths = rule["http"]["paths"]
-    assert all(p["path"].startswith(contract.API_PREFIX + "/") for p in paths)
-    assert {p["backend"]["service"]["name"] for p in paths} == services
+    rules = ingress.rules(one(env, "Ingress", "florai"))
+    assert all(r.path.startswith(contract.API_PREFIX + "/") for r in rules)
+    assert {r.target.service for r in rules if r.target.service} == services
     for task in contract.TASKS:
-        assert f"{contract.API_PREFIX}/{task}" in {p["path"] for p in paths}
+        assert f"{contract.API_PREFIX}/{task}" in {r.path for r in rules}
 
 
 @pytest.mark.parametrize("env", manifests.ENVIRONMENTS)

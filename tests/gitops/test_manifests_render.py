@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from florai_gitops import manifests
+from florai_infra import names
 
 SERVICES = ("identify", "diagnose", "growth-stage", "consent")
 BACKUP_EXPORTER = "florai-backup-exporter"
@@ -20,9 +21,10 @@ def git(root: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def deploy_repo(tmp_path_factory) -> Path:
-    """A throwaway git repo holding a copy of apps/deploy, committed once."""
+    """A throwaway git repo holding a copy of apps/deploy and argocd, committed once."""
     root = tmp_path_factory.mktemp("repo")
-    shutil.copytree(manifests.REPO_ROOT / manifests.DEPLOY_DIR, root / manifests.DEPLOY_DIR)
+    for folder in (manifests.DEPLOY_DIR, names.GITOPS_ROOT_PATH):
+        shutil.copytree(manifests.REPO_ROOT / folder, root / folder)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
@@ -64,9 +66,16 @@ def test_unknown_ref_is_a_clear_error(deploy_repo):
 def test_diff_shows_a_promotion_as_its_image_lines_only(deploy_repo):
     kustomization = deploy_repo / manifests.DEPLOY_DIR / "overlays" / "staging" / "kustomization.yaml"
     original = kustomization.read_text()
-    tag = next(line.split(":", 1)[1].strip() for line in original.splitlines() if "newTag:" in line)
+    digest = next(line.split(":", 1)[1].strip() for line in original.splitlines() if "digest:" in line)
+    new_digest = "sha256:" + "0123456789abcdef" * 4
+    on_it = [
+        o
+        for o in manifests.render("staging", None, deploy_repo)
+        if o["kind"] in ("Deployment", "Rollout")
+        and digest in o["spec"]["template"]["spec"]["containers"][0]["image"]
+    ]
     try:
-        kustomization.write_text(original.replace(f"newTag: {tag}", "newTag: sha-0123abc"))
+        kustomization.write_text(original.replace(f"digest: {digest}", f"digest: {new_digest}"))
         diffs = manifests.diff("HEAD", root=deploy_repo)
     finally:
         kustomization.write_text(original)
@@ -74,10 +83,10 @@ def test_diff_shows_a_promotion_as_its_image_lines_only(deploy_repo):
     changed = [
         line for line in diffs["staging"].splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
     ]
-    # One image line per service plus the backup exporter, which ships in the same image.
-    assert len(changed) == 2 * (len(SERVICES) + 1)
+    # One image line per workload running that image (the CPU services and the backup exporter).
+    assert on_it and len(changed) == 2 * len(on_it)
     assert all(line.strip("+- ").startswith("image: ") for line in changed)
-    assert sum(line.endswith(":sha-0123abc") for line in changed) == len(SERVICES) + 1
+    assert sum(f"@{new_digest}" in line for line in changed if line.startswith("+")) == len(on_it)
 
 
 def test_cli_render_writes_every_environment(tmp_path, capsys):

@@ -57,7 +57,7 @@ def test_packaged_crd_schema_rejects_a_service_monitor_without_selector():
 def test_field_checks_catch_what_matters_in_external_secrets_and_scaled_objects():
     rendered = manifests.rendered("prod")
     secret = copy.deepcopy(next(o for o in rendered if o["kind"] == "ExternalSecret"))
-    secret["spec"]["data"][0]["remoteRef"]["key"] = "set-by-overlay"
+    secret["spec"]["data"][0]["remoteRef"]["key"] = "set-by-bridge"
     secret["spec"]["secretStoreRef"]["kind"] = "Vault"
     scaled = copy.deepcopy(next(o for o in rendered if o["kind"] == "ScaledObject"))
     scaled["spec"]["minReplicaCount"] = 9

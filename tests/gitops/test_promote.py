@@ -88,7 +88,6 @@ def test_from_to_copies_the_exact_source_digest(tmp_path):
     root = make_root(tmp_path, {"staging": SAMPLE.replace("'sha-c048c60'", DIGEST_A), "prod": prod})
     assert promote.main(["--root", str(root), "--from", "staging", "--to", "prod"]) == 0
     assert overlay_text(root, "prod") == prod.replace(DIGEST_B, DIGEST_A)
-    assert promote.Overlay.find(root, "prod").repository().endswith("florai-prod/inference")
 
 
 @pytest.mark.parametrize(
@@ -98,7 +97,12 @@ def test_from_to_copies_the_exact_source_digest(tmp_path):
         (["--env", "dev", "--tag", "LATEST"], "refusing tag 'latest'"),
         (["--env", "dev", "--tag=-bad"], "not a valid image tag"),
         (["--env", "dev", "--digest", "sha256:abc"], "not an image digest"),
-        (["--env", "dev", "--image", f"{REPO}:v1"], "--image wants <repository>@sha256"),
+        (["--env", "dev", "--image", f"{REPO}:v1"], "--image wants [<name>=]<repository>@sha256"),
+        (["--env", "dev", "--image", f"florai-gpu={REPO}@{DIGEST_A}"], "unknown image name 'florai-gpu'"),
+        (
+            ["--env", "dev", "--image", f"{REPO}@{DIGEST_A}", "--image", f"florai={REPO}@{DIGEST_B}"],
+            "each image name once",
+        ),
         (["--env", "dev", "--image", f"other/repo@{DIGEST_A}"], "copy the image there first"),
         (["--env", "qa", "--digest", DIGEST_A], "no overlay for environment 'qa'"),
         (["--from", "dev"], "--from and --to go together"),
@@ -158,7 +162,7 @@ def test_module_entry_point_shows_what_an_environment_runs(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert run.stdout == f"{REPO}:sha-c048c60\n"
+    assert run.stdout == "florai:sha-c048c60\n"
 
 
 @pytest.fixture
@@ -168,23 +172,38 @@ def real_overlays(tmp_path):
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_real_overlays_change_by_one_line_and_pin_the_stack_registry(real_overlays, env):
+def test_real_overlays_change_one_line_per_image_pushed_to_the_stack_registry(real_overlays, env):
     before = overlay_text(real_overlays, env)
-    repository = promote.Overlay.find(real_overlays, env).repository()
-    # CI pushes to the repository the overlay pins: it must be the ECR repository this stack creates.
-    assert repository == appsets.load_cluster(env).annotations["ecr_repository_url"]
-    diff = promote.promote(real_overlays, env, ImageRef.digest(DIGEST_A), repository=repository)
-    assert len(changed_lines(diff)) == 2
+    # CI pushes to the ECR repository this stack creates (the bridge's ecr_repository_url).
+    repository = appsets.load_cluster(env).annotations["ecr_repository_url"]
+    assert promote.repository_matches(repository, env)
+    assert not promote.repository_matches(repository.replace(f"florai-{env}/", "florai-other/"), env)
+    refs = {promote.CPU_IMAGE: ImageRef.digest(DIGEST_A), promote.CUDA_IMAGE: ImageRef.digest(DIGEST_B)}
+    diff = promote.promote(real_overlays, env, refs, repository=repository)
+    assert len(changed_lines(diff)) == 4
     after = overlay_text(real_overlays, env)
-    assert [ln for ln in after.splitlines() if ln not in before.splitlines()] == [
-        ln for ln in after.splitlines() if ln.strip() == f"digest: {DIGEST_A}"
+    assert [ln.strip() for ln in after.splitlines() if ln not in before.splitlines()] == [
+        f"digest: {DIGEST_A}",
+        f"digest: {DIGEST_B}",
     ]
-    assert promote.Overlay.find(real_overlays, env).current() == ImageRef("digest", DIGEST_A)
+    assert promote.Overlay.find(real_overlays, env).images() == refs
 
 
-def test_real_promotion_chain_dev_staging_prod(real_overlays):
-    promote.promote(real_overlays, "dev", ImageRef.digest(DIGEST_B))
+def test_real_promotion_chain_dev_staging_prod_moves_both_images(real_overlays):
+    refs = {promote.CPU_IMAGE: ImageRef.digest(DIGEST_B), promote.CUDA_IMAGE: ImageRef.digest(DIGEST_A)}
+    promote.promote(real_overlays, "dev", refs)
     for source, target in (("dev", "staging"), ("staging", "prod")):
         assert promote.main(["--root", str(real_overlays), "--from", source, "--to", target]) == 0
-    assert promote.Overlay.find(real_overlays, "prod").current() == ImageRef("digest", DIGEST_B)
-    assert promote.Overlay.find(real_overlays, "prod").repository().endswith("florai-prod/inference")
+    assert promote.Overlay.find(real_overlays, "prod").images() == refs
+
+
+def test_ci_pins_both_images_in_one_commit(real_overlays, capsys):
+    repository = appsets.load_cluster("dev").annotations["ecr_repository_url"]
+    argv = ["--root", str(real_overlays), "--env", "dev", "--image", f"{repository}@{DIGEST_A}"]
+    argv += ["--image", f"{promote.CUDA_IMAGE}={repository}@{DIGEST_B}"]
+    assert promote.main(argv) == 0
+    assert promote.main(["--root", str(real_overlays), "--env", "dev", "--show"]) == 0
+    shown = capsys.readouterr().out.splitlines()[-2:]
+    assert shown == [f"florai@{DIGEST_A}", f"florai-cuda@{DIGEST_B}"]
+    assert promote.main(["--root", str(real_overlays), "--env", "dev", "--show-repository"]) == 0
+    assert capsys.readouterr().out == "florai-dev/inference\n"

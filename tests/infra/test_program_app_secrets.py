@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from google.protobuf import json_format
 
 from florai_infra import names
@@ -32,9 +31,13 @@ def _signing_keys(plan):
 
 
 def _overlay_app_keys(stack: str) -> dict:
-    docs = yaml.safe_load_all((REPO / f"apps/deploy/overlays/{stack}/stack-outputs.yaml").read_text())
+    """The ExternalSecret florai-app-keys as the stack's Argo CD Application renders it."""
+    from florai_gitops import manifests
+
     return next(
-        d for d in docs if d and d["kind"] == "ExternalSecret" and d["metadata"]["name"] == "florai-app-keys"
+        d
+        for d in manifests.rendered(stack)
+        if d["kind"] == "ExternalSecret" and d["metadata"]["name"] == "florai-app-keys"
     )
 
 

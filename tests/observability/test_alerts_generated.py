@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import subprocess
 
 import yaml
 
 from florai.contract import SERVICE_NAMES
+from florai_alerts import alertmanager
 from florai_alerts.burn_rate import POLICIES, RATIO_WINDOWS
 from florai_alerts.generate import stale_files, stale_paths
 from florai_alerts.labels import SEVERITIES
@@ -58,14 +60,28 @@ def test_prometheus_rules_carry_the_plain_rule_files_and_the_selector_label():
 def test_kustomization_delivers_every_prometheus_rule():
     kustomization = yaml.safe_load(KUSTOMIZATION.read_text())
     objects = sorted(p.relative_to(ALERTS_DIR).as_posix() for p in PROMETHEUS_RULES_DIR.glob("*.yaml"))
-    assert sorted(kustomization["resources"]) == objects
+    receivers = alertmanager.ROUTING.parent / "receivers.yaml"
+    assert sorted(kustomization["resources"]) == sorted(
+        [*objects, receivers.relative_to(ALERTS_DIR).as_posix()]
+    )
     rendered = subprocess.run(
         ["kubectl", "kustomize", str(ALERTS_DIR)], capture_output=True, text=True, timeout=120, check=True
     ).stdout
     documents = list(yaml.safe_load_all(rendered))
-    assert {d["kind"] for d in documents} == {"PrometheusRule"}
-    assert len(documents) == len(objects)
+    rules = [d for d in documents if d["kind"] == "PrometheusRule"]
+    assert len(rules) == len(objects)
     assert {d["metadata"]["namespace"] for d in documents} == {RULE_NAMESPACE}
+    # Besides the rules: Alertmanager's config (generated) and its receivers' credentials.
+    others = sorted((d["kind"], d["metadata"]["name"]) for d in documents if d["kind"] != "PrometheusRule")
+    assert others == [
+        ("ExternalSecret", alertmanager.RECEIVERS_SECRET),
+        ("Secret", alertmanager.CONFIG_SECRET),
+    ]
+    (config,) = [d for d in documents if d["kind"] == "Secret"]
+    assert (
+        base64.b64decode(config["data"]["alertmanager.yaml"]).decode()
+        == alertmanager.CLUSTER_CONFIG.read_text()
+    )
 
 
 def test_every_alert_follows_the_conventions():

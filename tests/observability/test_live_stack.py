@@ -18,6 +18,7 @@ from PIL import Image
 
 from florai import contract
 from florai.metrics import EXPORTED
+from florai_alerts import alertmanager
 from florai_alerts.runbooks import runbook_url
 from florai_dashboards.queries import dashboard_queries, metric_names, resolve_variables
 from florai_testkit.live_stack import LiveStack
@@ -97,7 +98,8 @@ def test_injected_model_failure_alerts_pending_firing_and_reaches_the_receiver(s
         time.sleep(0.2)
     assert received, f"no {ALERT} at the webhook receiver"
     alert = received[0]
-    assert alert["status"] == "firing" and alert["receiver"] == "webhook"
+    # The cluster's routing tree: a page goes to the pager receiver.
+    assert alert["status"] == "firing" and alert["receiver"] == alertmanager.PAGER
     assert alert["annotations"]["runbook_url"] == runbook_url(ALERT)
     assert alert["labels"]["namespace"] == "florai" and alert["labels"]["severity"] == "page"
     assert alert["labels"]["service"].startswith("florai-")
@@ -119,3 +121,28 @@ def test_every_dashboard_query_runs_and_those_over_app_metrics_return_series(sta
             empty.append(f"{query.where}: {expr}")
     assert failed == [], failed
     assert empty == [], empty
+
+
+def _counter(prometheus: str, expr: str) -> list[dict]:
+    return _query(prometheus, expr)["data"]["result"]
+
+
+def test_one_process_is_scraped_once_and_one_request_counts_once(stack):
+    """make up used to scrape the one API process once per service job: every request counted four times."""
+    targets = httpx.get(f"{stack.prometheus.url}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+    assert [t["scrapeUrl"] for t in targets] == [stack.urls["metrics"]]
+    route = f"{contract.API_PREFIX}/growth-stages/{{plant_type}}"  # a route no other test calls
+    selector = f'florai_http_requests_total{{route="{route}"}}'
+    assert _counter(stack.prometheus.url, selector) == []
+    headers = {contract.API_KEY_HEADER: stack.api.api_key}
+    httpx.get(f"{stack.urls['api']}/growth-stages/tomato", headers=headers, timeout=10)
+    deadline = time.monotonic() + DEADLINE_S
+    series: list[dict] = []
+    while not series and time.monotonic() < deadline:
+        series = _counter(stack.prometheus.url, selector)
+        time.sleep(0.2)
+    time.sleep(3 * INTERVAL_S)  # later scrapes must not add to it
+    series = _counter(stack.prometheus.url, selector)
+    assert [float(s["value"][1]) for s in series] == [1.0]
+    # The series carries the service the Ingress routes it to in the cluster.
+    assert series[0]["metric"]["service"] == "florai-growth-stage"

@@ -1,0 +1,45 @@
+"""The canary analysis never passes on no data (issue 16, finding 9): its conditions on real results."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from florai_gitops import analysis, manifests
+
+ENVS = ("staging", "prod")
+
+
+def metrics(env: str) -> dict[str, dict]:
+    (template,) = [o for o in manifests.rendered(env) if o["kind"] == "AnalysisTemplate"]
+    return {m["name"]: m for m in template["spec"]["metrics"]}
+
+
+@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("result", [[], [math.nan]])
+def test_no_data_is_never_a_success(env, result):
+    for name, metric in metrics(env).items():
+        assert analysis.phase(metric, result) == analysis.INCONCLUSIVE, name
+        # Inconclusive pauses the rollout at once for a person to judge.
+        assert metric.get("inconclusiveLimit", 0) == 0, name
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_good_and_bad_measurements_pass_and_fail(env):
+    found = metrics(env)
+    assert analysis.phase(found["success-rate"], [0.999]) == analysis.SUCCESSFUL
+    assert analysis.phase(found["success-rate"], [0.95]) == analysis.FAILED
+    assert analysis.phase(found["p95-latency"], [0.2]) == analysis.SUCCESSFUL
+    assert analysis.phase(found["p95-latency"], [2.5]) == analysis.FAILED
+
+
+def test_the_old_condition_passed_on_an_empty_result():
+    """The evaluator reproduces the bug it guards against, as the controller would have decided it."""
+    old = {"successCondition": "len(result) == 0 || result[0] >= 0.99"}
+    assert analysis.phase(old, []) == analysis.SUCCESSFUL
+
+
+def test_conditions_outside_the_subset_are_refused():
+    with pytest.raises(ValueError, match="outside the supported subset"):
+        analysis.condition("result[0] > 0 && os.system('x')", [1.0])
