@@ -192,7 +192,12 @@ def test_merge_builds_scans_pushes_then_pins_dev(workflows):
     assert set(trivy["severity"].split(",")) == {"HIGH", "CRITICAL"}
     build = next(s for s in job["steps"] if s.get("uses", "").startswith("docker/build-push-action@"))
     assert (ROOT / build["with"]["context"]).is_dir() and (ROOT / build["with"]["file"]).is_file()
-    assert "--commit" in job["steps"][pin]["run"] and job["permissions"]["contents"] == "write"
+    # The pin is pushed with the deploy bot's token (a GitHub App allowed past main's protection),
+    # so the workflow's own GITHUB_TOKEN only reads.
+    assert "--commit" in job["steps"][pin]["run"] and job["permissions"]["contents"] == "read"
+    bot = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/create-github-app-token@"))
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["token"] == "${{ steps.%s.outputs.token }}" % bot["id"]
 
 
 def test_promotion_is_a_pull_request_per_target(workflows):
