@@ -100,7 +100,13 @@ cache = Cache(
 )
 app_secrets = AppSecrets(
     "app-secrets",
-    AppSecretsArgs(names.app_signing_keys_secret(env), env, kms.arn("secrets"), tags),
+    AppSecretsArgs(
+        names.app_signing_keys_secret(env),
+        names.alerting_receivers_secret(env),
+        env,
+        kms.arn("secrets"),
+        tags,
+    ),
 )
 waf = Waf(
     "waf",

@@ -49,6 +49,8 @@ NAMESPACE_MONITORING = "monitoring"
 CLOUDWATCH_EXPORTER = ServiceAccount("cloudwatch-exporter", NAMESPACE_MONITORING, "yace-cloudwatch-exporter")
 NAMESPACE_LOGGING = "logging"
 LOG_SHIPPER = ServiceAccount("log-shipper", NAMESPACE_LOGGING, "fluent-bit")
+# Grafana (kube-prometheus-stack's subchart) reads CloudWatch metrics and the pods' logs.
+GRAFANA = ServiceAccount("grafana", NAMESPACE_MONITORING, "kube-prometheus-stack-grafana")
 
 IRSA_SERVICE_ACCOUNTS: tuple[ServiceAccount, ...] = (
     INFERENCE,
@@ -61,6 +63,7 @@ IRSA_SERVICE_ACCOUNTS: tuple[ServiceAccount, ...] = (
     EXTERNAL_DNS,
     CLOUDWATCH_EXPORTER,
     LOG_SHIPPER,
+    GRAFANA,
 )
 
 
@@ -72,6 +75,14 @@ def resource_prefix(environment: str) -> str:
 def secret_prefix(environment: str) -> str:
     """Secrets Manager path under which every FlorAI secret of a stack lives."""
     return f"florai/{environment}/"
+
+
+def alerting_receivers_secret(environment: str) -> str:
+    """Secret (JSON: pagerduty_routing_key, slack_webhook_url) the Alertmanager receivers read.
+
+    The program creates it empty; a person puts the values once (README, Running for real).
+    """
+    return f"{secret_prefix(environment)}alerting/receivers"
 
 
 def app_signing_keys_secret(environment: str) -> str:

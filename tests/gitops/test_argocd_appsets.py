@@ -182,6 +182,7 @@ def test_irsa_service_accounts_match_the_trust_policies(generated):
         names.EXTERNAL_DNS: ("external-dns-prod", ("serviceAccount",)),
         names.CLOUDWATCH_EXPORTER: ("yace-cloudwatch-exporter-prod", ("serviceAccount",)),
         names.LOG_SHIPPER: ("fluent-bit-prod", ("serviceAccount",)),
+        names.GRAFANA: ("kube-prometheus-stack-prod", ("grafana", "serviceAccount")),
     }
     cluster = appsets.contract_cluster("prod")
     for account, (app, path) in chart_accounts.items():

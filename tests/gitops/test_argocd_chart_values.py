@@ -21,7 +21,7 @@ import yaml
 from florai_gitops import appsets
 
 UPSTREAM = appsets.REPO_ROOT / "platform" / "upstream" / "charts"
-COMMENTED_KEY = re.compile(r"^(?P<indent>\s*)#\s?(?P<key>[A-Za-z_][\w.-]*):(\s|$)")
+COMMENTED_KEY = re.compile(r"^(?P<indent>\s*)#\s{0,2}(?P<key>[A-Za-z_][\w.-]*):(\s|$)")
 REAL_KEY = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z_][\w.-]*|\"[^\"]+\"):(\s|$)")
 
 Path_ = tuple[str, ...]

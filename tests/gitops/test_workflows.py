@@ -197,7 +197,7 @@ def test_merge_builds_scans_pushes_then_pins_dev(workflows):
     assert "--commit" in job["steps"][pin]["run"] and job["permissions"]["contents"] == "read"
     bot = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/create-github-app-token@"))
     checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
-    assert checkout["with"]["token"] == "${{ steps.%s.outputs.token }}" % bot["id"]
+    assert checkout["with"]["token"] == "${{ steps." + bot["id"] + ".outputs.token }}"
 
 
 def test_promotion_is_a_pull_request_per_target(workflows):

@@ -21,6 +21,7 @@ JWT_KEY_LENGTH = 96
 @dataclass(frozen=True)
 class AppSecretsArgs:
     secret_name: str
+    receivers_secret_name: str
     environment: str
     secret_key_arn: pulumi.Input[str]
     tags: dict[str, str]
@@ -55,4 +56,18 @@ class AppSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]),
         )
         self.signing_keys_arn = secret.arn
-        self.register_outputs({"signing_keys_arn": self.signing_keys_arn})
+        # The pager and chat credentials: created empty, filled once by a person (no value in git or
+        # in the state); the alertmanager-receivers ExternalSecret reads it.
+        receivers = aws.secretsmanager.Secret(
+            f"{name}-alerting-receivers",
+            name=args.receivers_secret_name,
+            description="Alertmanager receivers: PagerDuty routing key and Slack webhook URL (set by hand)",
+            kms_key_id=args.secret_key_arn,
+            recovery_window_in_days=0 if args.environment == "dev" else 7,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.receivers_arn = receivers.arn
+        self.register_outputs(
+            {"signing_keys_arn": self.signing_keys_arn, "receivers_arn": self.receivers_arn}
+        )

@@ -209,6 +209,8 @@ POLICIES = {
 MANAGED_POLICIES = {
     names.EBS_CSI: "service-role/AmazonEBSCSIDriverPolicy",
     names.VPC_CNI: "AmazonEKS_CNI_Policy",
+    # AWS's own policy for Grafana's CloudWatch data source: read metrics, alarms and log queries.
+    names.GRAFANA: "service-role/AmazonGrafanaCloudWatchAccess",
 }
 
 
