@@ -123,6 +123,11 @@ def load_stack_config(stack: str) -> dict[str, Any]:
     path = stack_config_path(stack)
     if not path.exists():
         raise FileNotFoundError(f"stack {stack!r} has no config file {path.name}")
+    return read_config_file(path, stack)
+
+
+def read_config_file(path: Path, stack: str) -> dict[str, Any]:
+    """The ``config:`` map of a Pulumi.<stack>.yaml-style file; a YAML error names the file and line."""
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
