@@ -82,9 +82,16 @@ def test_tree_nests_resources_under_their_components(clean_run):
     assert '"key":"nvidia.com/gpu"' in node_group[1]
     assert all(len(line) <= WIDTH for line in node_group[1].splitlines())
     assert re.search(
-        r"^\+   └─ aws:kms/key:Key +platform-key +create\n          enableKeyRotation=true$", out, re.M
+        r"^\+   └─ aws:kms/key:Key +platform-key +create  \[protected, retained on delete\]\n"
+        r"          enableKeyRotation=true$",
+        out,
+        re.M,
     )
-    assert re.search(r"db-postgres +create\n    │        engine=postgres [^+]*multiAz=true", out)
+    assert re.search(
+        r"db-postgres +create  \[protected, retained on delete\]\n"
+        r"    │        engine=postgres [^+]*multiAz=true",
+        out,
+    )
 
 
 def test_summary_counts_by_component(clean_run):

@@ -1,8 +1,9 @@
 """Execute the Pulumi program under the SDK's mocks and record what it declares.
 
 The SDK's ``MockMonitor`` hands resource inputs to ``Mocks.new_resource`` but drops the
-parent, the dependencies and the secret markers; ``RecordingMonitor`` keeps them so the
-plan shows the component tree, the dependency graph and which values are secret.
+parent, the dependencies, the secret markers and the resource options; ``RecordingMonitor``
+keeps them so the plan shows the component tree, the dependency graph, which values are
+secret and which resources are protected or retained on delete.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             dependencies=tuple(sorted(set(request.dependencies))),
             inputs=scrub(json_format.MessageToDict(request.object)),
             provider=_strip_provider_id(request.provider),
+            # Unset options are off: the SDK has already applied what a parent passes down.
+            protect=request.protect,
+            retain_on_delete=request.retainOnDelete,
         )
         return response
 
