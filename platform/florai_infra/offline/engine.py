@@ -25,6 +25,7 @@ from florai_infra import PROJECT
 from florai_infra.config import ConfigError
 from florai_infra.offline.calls import answer_call
 from florai_infra.offline.outputs import fabricate_outputs, physical_id
+from florai_infra.offline.placeholders import remember_account
 from florai_infra.offline.plan import SECRET_MARK, STACK_TYPE, Plan, PlannedResource
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -182,7 +183,10 @@ def run_stack(
     wire, secret_keys = _wire_config(config)
     region = wire.get("aws:region", "us-east-1")
 
-    mocks = OfflineMocks(stack=stack, region=region, account_id=stack_account_id(config))
+    account_id = stack_account_id(config)
+    if "aws:allowedAccountIds" not in config:  # the stack names no account: the engine's is invented
+        remember_account(account_id)
+    mocks = OfflineMocks(stack=stack, region=region, account_id=account_id)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(wire, secret_keys)
     pulumi_mocks.set_mocks(

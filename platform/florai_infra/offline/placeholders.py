@@ -36,9 +36,11 @@ def remember(value: str, label: str) -> None:
         _pattern[0] = None
 
 
-def remember_outputs(name: str, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-    """Every output string the program did not pass in itself is invented."""
-    given = {v for _, v in _leaves(inputs)}
+def remember_outputs(
+    name: str, inputs: dict[str, Any], outputs: dict[str, Any], known: tuple[str, ...] = ()
+) -> None:
+    """Every output string neither passed in by the program nor one of the stack's ``known`` values."""
+    given = {v for _, v in _leaves(inputs)} | set(known)
     for key, value in _leaves(outputs):
         if value not in given and key != "tagsAll":
             remember(value, f"<{key} of {name}>")
