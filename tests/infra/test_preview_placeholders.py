@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+from florai_infra import upstream
 from florai_infra.offline.engine import ACCOUNT_ID, load_stack_config
 from florai_infra.offline.placeholders import invented, mask
 from florai_infra.preview.cli import main
@@ -22,7 +23,10 @@ def test_preview_prints_invented_values_as_placeholders():
     account = load_stack_config("dev")["aws:allowedAccountIds"][0]
     assert re.search(rf'^    awsAccountId: +"{account}"$', text, re.M)
     assert re.search(rf'^    modelBucketName: +"florai-dev-models-{account}"$', text, re.M)
-    assert "addonVersion=<add-on version>" in text
+    # add-on builds are the pinned ones (the engine answers from the table), real: never placeholders
+    for addon, version in upstream.addon_versions()["1.35"].items():
+        assert f"addonName={addon}  addonVersion={version}" in text
+        assert re.search(rf'^        {addon}: +"{re.escape(version)}"$', text, re.M)
     # nothing the engine made up appears as if it were real
     assert not re.search(r"\b(vpc|subnet|sg|rtb|lt)-[0-9a-f]{17}\b", text)
     assert "rds.amazonaws.com" not in text and "eks.amazonaws.com" not in text

@@ -12,11 +12,9 @@ from typing import Any
 ACCOUNT_LABEL = "<account>"
 MIN_LENGTH = 12  # shorter outputs ("ACTIVE", "eks.1") are states, not identifiers
 
-# Shapes of the data-source answers offline/calls.py invents (AMI ids from SSM, add-on versions).
-CALL_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bami-[0-9a-f]{17}\b"), "<ami id>"),
-    (re.compile(r"\bv\d+\.\d+\.0-eksbuild\.1\b"), "<add-on version>"),
-)
+# Shapes of the data-source answers offline/calls.py invents (AMI ids from SSM). Add-on versions are
+# not among them: the engine answers those from the pinned table, so they print as they are.
+CALL_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = ((re.compile(r"\bami-[0-9a-f]{17}\b"), "<ami id>"),)
 
 _invented: dict[str, str] = {}
 _pattern: list[re.Pattern[str] | None] = [None]
