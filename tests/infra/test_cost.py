@@ -177,3 +177,15 @@ def test_a_log_group_without_a_usage_assumption_fails_in_one_line():
     plan.resources.append(renamed)
     with pytest.raises(MissingPriceError, match=r"^no logIngestedGb assumption for log group audit-logs in"):
         estimate(plan, "dev")
+
+
+def test_what_aws_bills_beside_the_declared_resource_is_priced():
+    """RDS's own master-password secret; images stored again in the registry's replica region."""
+    cost = estimate(read_snapshot("prod"), "prod")
+    by = {(i.resource.type.rsplit(":", 1)[1], i.what): i.monthly for i in cost.items}
+    assert by[("Instance", "master password secret")] == price("us-east-1", "secretsManager", "secretMonth")
+    usage = yaml.safe_load((REPO_ROOT / "platform" / "cost-assumptions.yaml").read_text())["stacks"]["prod"]
+    gb = usage["registryStoredGb"]
+    assert by[("ReplicationConfiguration", f"{gb} GB images in us-west-2")] == round(
+        gb * price("us-west-2", "ecr", "storedGbMonth"), 2
+    )

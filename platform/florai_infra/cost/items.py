@@ -56,7 +56,6 @@ FREE: frozenset[str] = frozenset(
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-        "aws:ecr/replicationConfiguration:ReplicationConfiguration",
         "aws:ecr/repositoryPolicy:RepositoryPolicy",
         "aws:eks/accessEntry:AccessEntry",
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
@@ -168,7 +167,7 @@ def rds_instance(r: PlannedResource, ctx: Context) -> list[LineItem]:
     per_gb = price(ctx.region, "rds", "gp3GbMonthMultiAz" if multi_az else "gp3GbMonth")
     backup = ctx.usage["databaseBackupGbBeyondFree"]
     label = f"{klass}{' Multi-AZ' if multi_az else ''}"
-    return [
+    items = [
         _item(r, label, factor * price(ctx.region, "rds", "postgresInstanceHour", klass) * _hours()),
         _item(r, f"{storage} GiB gp3", storage * per_gb),
         _item(
@@ -177,6 +176,9 @@ def rds_instance(r: PlannedResource, ctx: Context) -> list[LineItem]:
             backup * price(ctx.region, "rds", "backupGbMonth"),
         ),
     ]
+    if r.inputs.get("manageMasterUserPassword"):  # RDS keeps the password in a secret of its own
+        items.append(_item(r, "master password secret", price(ctx.region, "secretsManager", "secretMonth")))
+    return items
 
 
 def replicated_backups(r: PlannedResource, ctx: Context) -> list[LineItem]:
@@ -235,6 +237,17 @@ def bucket(r: PlannedResource, ctx: Context) -> list[LineItem]:
     return [_item(r, f"{gb:g} GB Standard", gb * price(ctx.region, "s3", "standardGbMonth"))]
 
 
+def registry_replication(r: PlannedResource, ctx: Context) -> list[LineItem]:
+    """Replicated images are stored again in each destination region (the registry's size there)."""
+    gb = ctx.usage["registryStoredGb"]
+    rules = (r.inputs.get("replicationConfiguration") or {}).get("rules") or []
+    regions = sorted({d["region"] for rule in rules for d in rule.get("destinations") or []})
+    return [
+        _item(r, f"{gb:g} GB images in {region}", gb * price(region, "ecr", "storedGbMonth"))
+        for region in regions
+    ]
+
+
 def bucket_replication(r: PlannedResource, ctx: Context) -> list[LineItem]:
     gb = ctx.usage["replicatedBucketGbPerMonth"]
     return [_item(r, f"{gb:g} GB replicated", gb * price(ctx.region, "dataTransfer", "interRegionGb"))]
@@ -284,6 +297,7 @@ PRICED: dict[str, Pricer] = {
     "aws:s3/bucket:Bucket": bucket,
     "aws:s3/bucketV2:BucketV2": bucket,
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": bucket_replication,
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": registry_replication,
     "aws:secretsmanager/secret:Secret": secret,
     "aws:ecr/repository:Repository": repository,
 }
