@@ -82,3 +82,12 @@ def test_an_unprotected_bucket_fails_the_preview(tmp_path):
     assert f"FAIL  {POLICY} (mandatory)" in out
     assert "aws:s3/bucket:Bucket models-bucket: aws:s3/bucket:Bucket models-bucket is not protected" in out
     assert re.search(r"models-bucket +create$", out, re.M)  # no marker on its row
+
+
+def test_markdown_summary_counts_protected_resources():
+    out = io.StringIO()
+    assert main(["--stack", "prod", "--format", "markdown", "--allow-replace", ""], out=out) == 0
+    plan = read_snapshot("prod")
+    stateful = [r for r in plan.custom_resources if r.type in STATEFUL]
+    retained = [r for r in stateful if r.type in HOLDS_DATA]
+    assert f"resources ({len(stateful)} protected, {len(retained)} retained on delete);" in out.getvalue()

@@ -59,12 +59,15 @@ def render_markdown(result: PreviewResult) -> str:
     blocking = sum(len(v.violations) for v in result.verdicts if v.blocking)
     passed = sum(1 for v in result.verdicts if v.passed)
     replaced = len(result.change.replaced) if result.change else 0
+    protected = sum(1 for r in plan.resources if r.protect)
+    retained = sum(1 for r in plan.resources if r.retain_on_delete)
     lines = [
         f"### Infrastructure preview: `{plan.project}/{plan.stack}` ({result.region})",
         "",
         *_guard(result),
-        f"{len(plan.resources)} resources; policies {passed}/{len(result.verdicts)} passed, "
-        f"{blocking} mandatory violations; {replaced} replaced.",
+        f"{len(plan.resources)} resources ({protected} protected, {retained} retained on delete); "
+        f"policies {passed}/{len(result.verdicts)} passed, {blocking} mandatory violations; "
+        f"{replaced} replaced.",
         "",
         *_cost(result),
         "#### Changes against the committed plan",
