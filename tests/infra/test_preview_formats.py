@@ -39,9 +39,8 @@ def test_json_says_what_happens_and_what_it_costs(region_move):
     [action] = [c for c in data["change"]["changes"] if c["urn"] == database]
     assert action["action"] == "delete-before-replace"
     assert "region us-east-1 -> us-west-2" in action["why"]
-    assert {"urn": database, "category": "database", "verb": "replace", "acknowledged": False} in data[
-        "change"
-    ]["guarded"]
+    guarded = {"urn": database, "category": "database", "verb": "replace", "acknowledged": False}
+    assert {**guarded, "protected": False} in data["change"]["guarded"]
     assert data["cost"]["monthlyTotal"] == round(sum(data["cost"]["byComponent"].values()), 2)
     assert data["cost"]["monthlyDelta"] == round(
         data["cost"]["monthlyTotal"] - data["cost"]["committedMonthlyTotal"], 2

@@ -10,12 +10,14 @@ import io
 import re
 
 import pytest
+import yaml
 
-from florai_infra.offline.engine import PROGRAM, run_stack
+from florai_infra.offline.engine import PROGRAM, REPO_ROOT, run_stack
 from florai_infra.policies.evaluate import evaluate
 from florai_infra.policies.protection import HOLDS_DATA, STATEFUL
-from florai_infra.preview.cli import main
+from florai_infra.preview.cli import EXIT_GUARDED, main
 from florai_infra.preview.snapshots import read_snapshot
+from florai_infra.replacements.guard import PROTECTED_NOTE
 from tests.infra.test_preview import preview
 
 POLICY = "stateful-resources-protected"
@@ -91,3 +93,16 @@ def test_markdown_summary_counts_protected_resources():
     stateful = [r for r in plan.custom_resources if r.type in STATEFUL]
     retained = [r for r in stateful if r.type in HOLDS_DATA]
     assert f"resources ({len(stateful)} protected, {len(retained)} retained on delete);" in out.getvalue()
+
+
+def test_replacing_a_protected_database_says_pulumi_will_refuse(tmp_path):
+    """Acknowledging a prod replacement is not enough: the guard says the protection stops pulumi up."""
+    config = yaml.safe_load((REPO_ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    config["aws:region"] = "us-east-2"  # every regional resource moves: the database is replaced
+    scratch = tmp_path / "Pulumi.prod.yaml"
+    scratch.write_text(yaml.safe_dump({"config": config}))
+    out = io.StringIO()
+    argv = ["--stack", "prod", "--config", str(scratch), "--no-color", "--allow-replace", "database"]
+    assert main(argv, out=out) == EXIT_GUARDED  # the other stateful resources are not acknowledged
+    line = next(x for x in out.getvalue().splitlines() if "replace database: aws:rds/instance:Instance" in x)
+    assert line.endswith(f"(acknowledged; {PROTECTED_NOTE})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from florai_infra.offline.placeholders import mask
 from florai_infra.preview.cost import cost_basis, usd
 from florai_infra.preview.result import PreviewResult
-from florai_infra.replacements.guard import ALLOW_VARIABLE
+from florai_infra.replacements.guard import ALLOW_VARIABLE, PROTECTED_NOTE
 
 
 def _cost(result: PreviewResult) -> list[str]:
@@ -50,6 +50,7 @@ def _guard(result: PreviewResult) -> list[str]:
     ]
     for g in change.guarded:
         state = "acknowledged" if g.acknowledged else f"**not acknowledged**: `{ALLOW_VARIABLE}={g.category}`"
+        state += f"; {PROTECTED_NOTE}" if g.protected else ""
         lines.append(f"> - {g.verb} {g.category}: `{g.resource.type}` {g.resource.name} ({state})")
     return [*lines, ""]
 
