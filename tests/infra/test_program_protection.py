@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -51,10 +52,17 @@ def test_dev_can_be_torn_down():
     assert all(r.protect is False and r.retain_on_delete is False for r in plan.resources)
 
 
-def test_prod_preview_shows_protected_stateful_resources():
-    out = io.StringIO()
-    assert main(["--stack", "prod", "--no-color", "--allow-replace", ""], out=out) == 0
-    text = out.getvalue()
+def test_make_preview_prod_shows_protected_stateful_resources():
+    # -o: the venv's own staleness is not what this judges (tests/dev/test_makefile.py does the same)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed-stamp", "preview", "STACK=prod"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
     marked = re.findall(r"^\+ .* (aws:\S+) +(\S+) +create  \[([a-z ,]+)\]$", text, re.M)
     expected = {
         (r.type, r.name, "protected, retained on delete" if r.type in HOLDS_DATA else "protected")
