@@ -44,7 +44,7 @@ class PreviewError(Exception):
 
 
 def is_config_error(exc: BaseException) -> bool:
-    """florai_infra.config.ConfigError, recognised by name so this works before that module exists."""
+    """A ConfigError, recognised by name: a program may raise its own (see programs/config_error.py)."""
     return any(cls.__name__ == "ConfigError" for cls in type(exc).__mro__)
 
 
