@@ -189,3 +189,17 @@ def test_what_aws_bills_beside_the_declared_resource_is_priced():
     assert by[("ReplicationConfiguration", f"{gb} GB images in us-west-2")] == round(
         gb * price("us-west-2", "ecr", "storedGbMonth"), 2
     )
+
+
+def test_a_control_plane_past_standard_support_bills_the_extended_rate():
+    """On the price table's date 1.31 is past standard support: EXTENDED pays more, STANDARD is upgraded."""
+    plan = copy.deepcopy(read_snapshot("prod"))
+    cluster = plan.one("aws:eks/cluster:Cluster")
+    for support, rate in (("EXTENDED", "extendedSupportClusterHour"), ("STANDARD", "clusterHour")):
+        old = dataclasses.replace(
+            cluster, inputs={**cluster.inputs, "version": "1.31", "upgradePolicy": {"supportType": support}}
+        )
+        plan.resources = [old if r.urn == cluster.urn else r for r in plan.resources]
+        [item] = [i for i in estimate(plan, "prod").items if i.resource.urn == cluster.urn]
+        assert item.monthly == round(price("us-east-1", "eks", rate) * HOURS, 2), support
+    assert item.what == "control plane (1.31, standard support)"
