@@ -147,3 +147,59 @@ def test_make_prices_offline_fails_in_one_line():
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("error: cannot reach the AWS Price List API at https://127.0.0.1:9")
     assert PRICES_FILE.read_text() == before
+
+
+def test_prod_runner_control_plane_and_log_shipper_cost_what_they_are():
+    """The runner bills its own compute type, EKS 1.35 the standard-support rate, logs per group."""
+    cost = estimate(read_snapshot("prod"), "prod")
+    by = {(i.resource.name, i.resource.type.rsplit(":", 1)[1], i.what): i.monthly for i in cost.items}
+    usage = yaml.safe_load((REPO_ROOT / "platform" / "cost-assumptions.yaml").read_text())["stacks"]["prod"]
+    minutes = usage["buildMinutesPerMonth"]
+    assert by[("ci-runner", "Project", f"{minutes} build minutes on g1.medium")] == round(
+        minutes * price("us-east-1", "codebuild", "linuxMinute", "g1.medium"), 2
+    )
+    assert by[("cluster", "Cluster", "control plane (1.35, standard support)")] == round(
+        price("us-east-1", "eks", "clusterHour") * HOURS, 2
+    )
+    shipped = usage["logIngestedGb"]["container-logs"]
+    assert shipped > usage["logIngestedGb"]["ci-runner"]
+    assert by[("container-logs", "LogGroup", f"{shipped} GB ingested")] == round(
+        shipped * price("us-east-1", "logs", "ingestedGb"), 2
+    )
+    free = {"Certificate", "CertificateValidation", "Record", "Connection", "Webhook"}
+    assert not {kind for (_, kind, _) in by} & free
+
+
+def test_a_log_group_without_a_usage_assumption_fails_in_one_line():
+    plan = copy.deepcopy(read_snapshot("dev"))
+    group = next(r for r in plan.resources if r.type == "aws:cloudwatch/logGroup:LogGroup")
+    renamed = dataclasses.replace(group, urn=group.urn + "-audit", name="audit-logs")
+    plan.resources.append(renamed)
+    with pytest.raises(MissingPriceError, match=r"^no logIngestedGb assumption for log group audit-logs in"):
+        estimate(plan, "dev")
+
+
+def test_what_aws_bills_beside_the_declared_resource_is_priced():
+    """RDS's own master-password secret; images stored again in the registry's replica region."""
+    cost = estimate(read_snapshot("prod"), "prod")
+    by = {(i.resource.type.rsplit(":", 1)[1], i.what): i.monthly for i in cost.items}
+    assert by[("Instance", "master password secret")] == price("us-east-1", "secretsManager", "secretMonth")
+    usage = yaml.safe_load((REPO_ROOT / "platform" / "cost-assumptions.yaml").read_text())["stacks"]["prod"]
+    gb = usage["registryStoredGb"]
+    assert by[("ReplicationConfiguration", f"{gb} GB images in us-west-2")] == round(
+        gb * price("us-west-2", "ecr", "storedGbMonth"), 2
+    )
+
+
+def test_a_control_plane_past_standard_support_bills_the_extended_rate():
+    """On the price table's date 1.31 is past standard support: EXTENDED pays more, STANDARD is upgraded."""
+    plan = copy.deepcopy(read_snapshot("prod"))
+    cluster = plan.one("aws:eks/cluster:Cluster")
+    for support, rate in (("EXTENDED", "extendedSupportClusterHour"), ("STANDARD", "clusterHour")):
+        old = dataclasses.replace(
+            cluster, inputs={**cluster.inputs, "version": "1.31", "upgradePolicy": {"supportType": support}}
+        )
+        plan.resources = [old if r.urn == cluster.urn else r for r in plan.resources]
+        [item] = [i for i in estimate(plan, "prod").items if i.resource.urn == cluster.urn]
+        assert item.monthly == round(price("us-east-1", "eks", rate) * HOURS, 2), support
+    assert item.what == "control plane (1.31, standard support)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from florai_infra.offline import engine
 from florai_infra.offline.engine import REPO_ROOT
+from florai_infra.policies import RESOURCE_POLICIES, STACK_POLICIES
 from florai_infra.preview.cli import ELAPSED_PREFIX, main
 from florai_infra.preview.diff import WIDTH
 from florai_infra.preview.style import Style
@@ -55,7 +58,8 @@ def test_clean_stack_exits_zero(clean_run):
     rc, out, err = clean_run
     assert rc == 0, out
     assert err == ""
-    assert "22/22 policies passed, 0 mandatory and 0 advisory violations" in out
+    pack = len(RESOURCE_POLICIES) + len(STACK_POLICIES)  # the whole pack, every policy judged
+    assert f"{pack}/{pack} policies passed, 0 mandatory and 0 advisory violations" in out
 
 
 def test_header_says_offline(clean_run):
@@ -78,9 +82,16 @@ def test_tree_nests_resources_under_their_components(clean_run):
     assert '"key":"nvidia.com/gpu"' in node_group[1]
     assert all(len(line) <= WIDTH for line in node_group[1].splitlines())
     assert re.search(
-        r"^\+   └─ aws:kms/key:Key +platform-key +create\n          enableKeyRotation=true$", out, re.M
+        r"^\+   └─ aws:kms/key:Key +platform-key +create  \[protected, retained on delete\]\n"
+        r"          enableKeyRotation=true$",
+        out,
+        re.M,
     )
-    assert re.search(r"db-postgres +create\n    │        engine=postgres [^+]*multiAz=true", out)
+    assert re.search(
+        r"db-postgres +create  \[protected, retained on delete\]\n"
+        r"    │        engine=postgres [^+]*multiAz=true",
+        out,
+    )
 
 
 def test_summary_counts_by_component(clean_run):
@@ -198,6 +209,37 @@ def test_real_program_config_error_names_the_key(tmp_path):
     assert err.getvalue().startswith("error: config error: invalid config for stack 'dev'")
     assert err.getvalue().count("\n") == 1
     assert "florai:owner" in err.getvalue() and "florai:azCount" in err.getvalue()
+
+
+BROKEN_YAML = "config:\n  aws:region: us-east-1\n  florai:owner: [platform\n  florai:costCentre: cc\n"
+YAML_ERROR = "error: config error: invalid config for stack 'dev' (1 problem(s)): Pulumi.dev.yaml, line 4: "
+
+
+def test_yaml_syntax_error_in_the_stack_file_is_one_line(tmp_path, monkeypatch):
+    """The stack's own Pulumi.<stack>.yaml broken: exit 2, the file and line, no traceback."""
+    broken = tmp_path / "Pulumi.dev.yaml"
+    broken.write_text(BROKEN_YAML)
+    monkeypatch.setattr(engine, "stack_config_path", lambda stack: broken)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--stack", "dev", "--plans-dir", str(tmp_path)], out=out, err=err) == 2
+    assert out.getvalue() == ""
+    assert err.getvalue().startswith(YAML_ERROR) and err.getvalue().endswith("fix the YAML syntax there\n")
+    assert err.getvalue().count("\n") == 1
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--stack", "dev", "--config", str(broken)], out=out, err=err) == 2  # the same via --config
+    assert err.getvalue().startswith(YAML_ERROR) and err.getvalue().count("\n") == 1
+
+
+def test_yaml_syntax_error_through_the_module_is_one_line(tmp_path):
+    """``python -m florai_infra.preview`` in a scratch copy whose Pulumi.dev.yaml is broken."""
+    shutil.copytree(REPO_ROOT / "platform" / "florai_infra", tmp_path / "platform" / "florai_infra")
+    (tmp_path / "Pulumi.dev.yaml").write_text(BROKEN_YAML)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "platform")}
+    argv = [*PREVIEW_MODULE, "--stack", "dev"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.startswith(YAML_ERROR) and done.stderr.count("\n") == 1, done.stderr
 
 
 def test_key_settings_collect_list_fields_and_skip_unset():

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from florai_infra.offline.engine import REPO_ROOT
+from florai_infra.offline.engine import REPO_ROOT, load_stack_config
+from florai_infra.offline.placeholders import invented
 from florai_infra.preview.cli import EXIT_GUARDED, main
 from florai_infra.preview.diff import WIDTH
 
@@ -38,15 +39,16 @@ def test_json_says_what_happens_and_what_it_costs(region_move):
     [action] = [c for c in data["change"]["changes"] if c["urn"] == database]
     assert action["action"] == "delete-before-replace"
     assert "region us-east-1 -> us-west-2" in action["why"]
-    assert {"urn": database, "category": "database", "verb": "replace", "acknowledged": False} in data[
-        "change"
-    ]["guarded"]
+    guarded = {"urn": database, "category": "database", "verb": "replace", "acknowledged": False}
+    assert {**guarded, "protected": False} in data["change"]["guarded"]
     assert data["cost"]["monthlyTotal"] == round(sum(data["cost"]["byComponent"].values()), 2)
     assert data["cost"]["monthlyDelta"] == round(
         data["cost"]["monthlyTotal"] - data["cost"]["committedMonthlyTotal"], 2
     )
-    # invented values are listed as such for machines
-    assert data["placeholders"]["123456789012"] == "<account>"
+    # invented values are listed as such for machines; the stack's own account is not one of them
+    database_endpoint = data["placeholders"]
+    assert "<endpoint of database>" in database_endpoint.values()
+    assert load_stack_config("dev")["aws:allowedAccountIds"][0] not in data["placeholders"]
 
 
 def test_markdown_summary_puts_the_guard_first(region_move):
@@ -59,7 +61,7 @@ def test_markdown_summary_puts_the_guard_first(region_move):
     assert f"{database} (**not acknowledged**: `ALLOW_REPLACE=database`)" in lines
     assert any(line.startswith("**Monthly cost: $") for line in lines)
     assert "| +- delete-before-replace | `aws:rds/instance:Instance` database |" in text
-    assert "123456789012" not in text
+    assert not any(value in text for value in invented())  # nothing made up reads as real
 
 
 def test_terminal_lines_wrap_to_a_readable_width(region_move):

@@ -63,3 +63,23 @@ def test_pulumi_plural_blocks_become_terraform_singular():
     assert tf_key("inlinePolicies", attributes) == "inline_policy"
     assert tf_key("subnetIds", attributes) == "subnet_ids"
     assert tf_key("vpcConfig", attributes) == "vpc_config"
+
+
+def test_links_are_found_in_every_stack_account(checkov_scan):
+    """dev and staging have their own accounts: their WAF logging and bucket settings link up too."""
+    passed = {(c["check_id"], c["file_path"].rsplit("/", 1)[-1], c["resource"]) for c in checkov_scan.passed}
+    for stack in STACKS:
+        assert ("CKV2_AWS_31", f"{stack}.tfplan.json", "aws_wafv2_web_acl.waf") in passed, stack
+        assert ("CKV_AWS_18", f"{stack}.tfplan.json", "aws_s3_bucket.models") in passed, stack
+        config = export(read_snapshot(stack))["configuration"]["root_module"]["resources"]
+        logging = next(r for r in config if r["address"] == "aws_wafv2_web_acl_logging_configuration.waf")
+        assert logging["expressions"]["resource_arn"]["references"][1] == "aws_wafv2_web_acl.waf"
+
+
+def test_ci_runner_and_deploy_role_write_only_where_they_must(checkov_scan):
+    """The runner's network writes and the deploy role's Route 53 / service-linked rights are scoped."""
+    passed = {(c["check_id"], c["file_path"].rsplit("/", 1)[-1], c["resource"]) for c in checkov_scan.passed}
+    for stack in STACKS:
+        for check in ("CKV_AWS_290", "CKV_AWS_355"):
+            assert (check, f"{stack}.tfplan.json", "aws_iam_role_policy.ci-runner") in passed
+        assert ("CKV_AWS_355", f"{stack}.tfplan.json", "aws_iam_role_policy.ci-pulumi-deploy") in passed

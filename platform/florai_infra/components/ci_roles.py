@@ -204,7 +204,12 @@ def pulumi_deploy_policy(a: CiRolesArgs) -> list[dict]:
             ],
             "Resource": f"arn:{a.partition}:route53:::hostedzone/{a.hosted_zone_id}",
         },
-        {"Sid": "Route53Changes", "Effect": "Allow", "Action": "route53:GetChange", "Resource": "*"},
+        {
+            "Sid": "Route53Changes",
+            "Effect": "Allow",
+            "Action": "route53:GetChange",
+            "Resource": f"arn:{a.partition}:route53:::change/*",
+        },
         {"Sid": "StackRoles", "Effect": "Allow", "Action": IAM_ROLE_MANAGEMENT, "Resource": own_roles},
         {
             "Sid": "AttachOnlyTheProgramsManagedPolicies",
@@ -230,7 +235,7 @@ def pulumi_deploy_policy(a: CiRolesArgs) -> list[dict]:
             "Sid": "ServiceLinkedRoles",
             "Effect": "Allow",
             "Action": "iam:CreateServiceLinkedRole",
-            "Resource": "*",
+            "Resource": a.iam_arn("role/aws-service-role/*"),
             "Condition": {"StringEquals": {"iam:AWSServiceName": SERVICE_LINKED}},
         },
         {

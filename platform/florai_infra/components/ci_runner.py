@@ -18,9 +18,8 @@ from florai_infra.components.iam_documents import document, service_trust_policy
 RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 RUNNER_COMPUTE = "BUILD_GENERAL1_MEDIUM"
 HTTPS_PORT = 443
-NETWORK_INTERFACE_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:DeleteNetworkInterface",
+# Describe* take no resource-level permissions; the writes are scoped to the runner's own network.
+NETWORK_DESCRIBE_ACTIONS = [
     "ec2:DescribeDhcpOptions",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroups",
@@ -105,7 +104,7 @@ class CiRunner(pulumi.ComponentResource):
             opts=child,
         )
         aws.iam.RolePolicy(
-            name, role=role.id, policy=runner_policy(args, logs.arn, connection.arn), opts=child
+            name, role=role.id, policy=runner_policy(args, logs.arn, connection.arn, group.id), opts=child
         )
         build = aws.codebuild.Project(
             name,
@@ -143,9 +142,14 @@ class CiRunner(pulumi.ComponentResource):
 
 
 def runner_policy(
-    a: CiRunnerArgs, log_group_arn: pulumi.Input[str], connection_arn: pulumi.Input[str]
+    a: CiRunnerArgs,
+    log_group_arn: pulumi.Input[str],
+    connection_arn: pulumi.Input[str],
+    security_group_id: pulumi.Input[str],
 ) -> pulumi.Output[str]:
     """The runner itself holds no AWS rights of the pipeline: jobs assume the CI roles through OIDC."""
+    ec2 = f"arn:{a.partition}:ec2:{a.region}:{a.account_id}"
+    interfaces = f"{ec2}:network-interface/*"
     return document(
         [
             {
@@ -155,16 +159,32 @@ def runner_policy(
                 "Resource": pulumi.Output.concat(log_group_arn, ":*"),
             },
             {
-                "Sid": "VpcNetworkInterfaces",
+                "Sid": "DescribeTheVpc",
                 "Effect": "Allow",
-                "Action": NETWORK_INTERFACE_ACTIONS,
+                "Action": NETWORK_DESCRIBE_ACTIONS,
                 "Resource": "*",
+            },
+            {
+                "Sid": "BuildInterfacesInTheRunnerSubnets",
+                "Effect": "Allow",
+                "Action": "ec2:CreateNetworkInterface",
+                "Resource": [
+                    interfaces,
+                    pulumi.Output.concat(ec2, ":security-group/", security_group_id),
+                    *[pulumi.Output.concat(ec2, ":subnet/", subnet) for subnet in a.subnet_ids],
+                ],
+            },
+            {
+                "Sid": "RemoveBuildInterfaces",
+                "Effect": "Allow",
+                "Action": "ec2:DeleteNetworkInterface",
+                "Resource": interfaces,
             },
             {
                 "Sid": "AttachToOwnSubnets",
                 "Effect": "Allow",
                 "Action": "ec2:CreateNetworkInterfacePermission",
-                "Resource": f"arn:{a.partition}:ec2:{a.region}:{a.account_id}:network-interface/*",
+                "Resource": interfaces,
                 "Condition": {"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}},
             },
             {

@@ -6,10 +6,13 @@ estimate, so a new resource cannot slip into a plan uncosted.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from florai_infra.cost.prices import MissingPriceError, hours_per_month, price
+from florai_infra import upstream
+from florai_infra.cost.prices import ASSUMPTIONS_FILE, MissingPriceError, hours_per_month, price, price_table
 from florai_infra.offline.plan import Plan, PlannedResource
 
 
@@ -24,7 +27,7 @@ class LineItem:
 class Context:
     plan: Plan
     region: str
-    usage: dict[str, float]
+    usage: dict[str, Any]
 
 
 Pricer = Callable[[PlannedResource, Context], list[LineItem]]
@@ -35,7 +38,10 @@ FREE: frozenset[str] = frozenset(
         "aws:acm/certificate:Certificate",  # public certificates are free
         "aws:acm/certificateValidation:CertificateValidation",
         "aws:codebuild/sourceCredential:SourceCredential",
-        "aws:route53/record:Record",  # queries to alias records of AWS resources are free
+        "aws:codebuild/webhook:Webhook",  # builds it starts are billed on the project
+        "aws:codeconnections/connection:Connection",  # connections have no charge
+        # Records are included in the zone's price (first 10,000); DNS validation queries are negligible.
+        "aws:route53/record:Record",
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
         "aws:ec2/flowLog:FlowLog",  # billed as log ingestion on its log group
         "aws:ec2/internetGateway:InternetGateway",
@@ -50,7 +56,6 @@ FREE: frozenset[str] = frozenset(
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-        "aws:ecr/replicationConfiguration:ReplicationConfiguration",
         "aws:ecr/repositoryPolicy:RepositoryPolicy",
         "aws:eks/accessEntry:AccessEntry",
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
@@ -95,7 +100,15 @@ def _hours() -> int:
 
 
 def eks_cluster(r: PlannedResource, ctx: Context) -> list[LineItem]:
-    return [_item(r, "control plane", price(ctx.region, "eks", "clusterHour") * _hours())]
+    """Standard support's rate while the version is in it on the price table's date; extended after."""
+    version = str(r.inputs.get("version"))
+    support = (r.inputs.get("upgradePolicy") or {}).get("supportType", "EXTENDED")
+    entry = upstream.eks_calendar().get(version)
+    on = dt.date.fromisoformat(str(price_table()["retrieved"]))
+    extended = support != "STANDARD" and entry is not None and on > entry["end_of_standard_support"]
+    rate = price(ctx.region, "eks", "extendedSupportClusterHour" if extended else "clusterHour")
+    label = f"control plane ({version}, {'extended' if extended else 'standard'} support)"
+    return [_item(r, label, rate * _hours())]
 
 
 def _launch_template(r: PlannedResource, ctx: Context) -> PlannedResource | None:
@@ -154,7 +167,7 @@ def rds_instance(r: PlannedResource, ctx: Context) -> list[LineItem]:
     per_gb = price(ctx.region, "rds", "gp3GbMonthMultiAz" if multi_az else "gp3GbMonth")
     backup = ctx.usage["databaseBackupGbBeyondFree"]
     label = f"{klass}{' Multi-AZ' if multi_az else ''}"
-    return [
+    items = [
         _item(r, label, factor * price(ctx.region, "rds", "postgresInstanceHour", klass) * _hours()),
         _item(r, f"{storage} GiB gp3", storage * per_gb),
         _item(
@@ -163,6 +176,9 @@ def rds_instance(r: PlannedResource, ctx: Context) -> list[LineItem]:
             backup * price(ctx.region, "rds", "backupGbMonth"),
         ),
     ]
+    if r.inputs.get("manageMasterUserPassword"):  # RDS keeps the password in a secret of its own
+        items.append(_item(r, "master password secret", price(ctx.region, "secretsManager", "secretMonth")))
+    return items
 
 
 def replicated_backups(r: PlannedResource, ctx: Context) -> list[LineItem]:
@@ -198,8 +214,18 @@ def kms_key(r: PlannedResource, ctx: Context) -> list[LineItem]:
     ]
 
 
+def _per_log_group(r: PlannedResource, ctx: Context, key: str) -> float:
+    amounts = ctx.usage.get(key) or {}
+    if r.name not in amounts:
+        raise MissingPriceError(
+            f"no {key} assumption for log group {r.name} in {ASSUMPTIONS_FILE.name}: add one per log group"
+        )
+    return float(amounts[r.name])
+
+
 def log_group(r: PlannedResource, ctx: Context) -> list[LineItem]:
-    ingested, stored = ctx.usage["logIngestedGbPerGroup"], ctx.usage["logStoredGbPerGroup"]
+    ingested = _per_log_group(r, ctx, "logIngestedGb")
+    stored = _per_log_group(r, ctx, "logStoredGb")
     return [
         _item(r, f"{ingested:g} GB ingested", ingested * price(ctx.region, "logs", "ingestedGb")),
         _item(r, f"{stored:g} GB stored", stored * price(ctx.region, "logs", "storedGbMonth")),
@@ -209,6 +235,17 @@ def log_group(r: PlannedResource, ctx: Context) -> list[LineItem]:
 def bucket(r: PlannedResource, ctx: Context) -> list[LineItem]:
     gb = ctx.usage["bucketStoredGbEach"]
     return [_item(r, f"{gb:g} GB Standard", gb * price(ctx.region, "s3", "standardGbMonth"))]
+
+
+def registry_replication(r: PlannedResource, ctx: Context) -> list[LineItem]:
+    """Replicated images are stored again in each destination region (the registry's size there)."""
+    gb = ctx.usage["registryStoredGb"]
+    rules = (r.inputs.get("replicationConfiguration") or {}).get("rules") or []
+    regions = sorted({d["region"] for rule in rules for d in rule.get("destinations") or []})
+    return [
+        _item(r, f"{gb:g} GB images in {region}", gb * price(region, "ecr", "storedGbMonth"))
+        for region in regions
+    ]
 
 
 def bucket_replication(r: PlannedResource, ctx: Context) -> list[LineItem]:
@@ -234,10 +271,12 @@ def alarm(r: PlannedResource, ctx: Context) -> list[LineItem]:
 
 
 def build_project(r: PlannedResource, ctx: Context) -> list[LineItem]:
+    """On-demand build minutes of the project's compute type (BUILD_GENERAL1_MEDIUM bills as g1.medium)."""
     minutes = ctx.usage["buildMinutesPerMonth"]
-    return [
-        _item(r, f"{minutes:g} build minutes", minutes * price(ctx.region, "codebuild", "linuxSmallMinute"))
-    ]
+    compute = str((r.inputs.get("environment") or {}).get("computeType"))
+    size = "g1." + compute.removeprefix("BUILD_GENERAL1_").lower()
+    rate = price(ctx.region, "codebuild", "linuxMinute", size)
+    return [_item(r, f"{minutes:g} build minutes on {size}", minutes * rate)]
 
 
 PRICED: dict[str, Pricer] = {
@@ -258,6 +297,7 @@ PRICED: dict[str, Pricer] = {
     "aws:s3/bucket:Bucket": bucket,
     "aws:s3/bucketV2:BucketV2": bucket,
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": bucket_replication,
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": registry_replication,
     "aws:secretsmanager/secret:Secret": secret,
     "aws:ecr/repository:Repository": repository,
 }

@@ -78,10 +78,7 @@ QUERIES: dict[tuple[str, ...], tuple[str, dict[str, str]]] = {
     ("dataTransfer", "interRegionGb"): ("AWSDataTransfer", {"transferType": "InterRegion Outbound"}),
     ("route53", "hostedZoneMonth"): ("AmazonRoute53", {"usagetype": "HostedZone"}),
     ("cloudwatch", "alarmMonth"): ("AmazonCloudWatch", {"usagetype": "{region_prefix}CW:AlarmMonitorUsage"}),
-    ("codebuild", "linuxSmallMinute"): (
-        "CodeBuild",
-        {"usagetype": "{region_prefix}Build-Min:Linux:g1.small"},
-    ),
+    ("codebuild", "linuxMinute", "*"): ("CodeBuild", {"usagetype": "{region_prefix}Build-Min:Linux:{key}"}),
 }
 # Billing usage types carry a region prefix, except us-east-1's.
 REGION_PREFIX = {"us-east-1": "", "us-west-2": "USW2-"}

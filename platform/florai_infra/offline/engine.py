@@ -1,8 +1,9 @@
 """Execute the Pulumi program under the SDK's mocks and record what it declares.
 
 The SDK's ``MockMonitor`` hands resource inputs to ``Mocks.new_resource`` but drops the
-parent, the dependencies and the secret markers; ``RecordingMonitor`` keeps them so the
-plan shows the component tree, the dependency graph and which values are secret.
+parent, the dependencies, the secret markers and the resource options; ``RecordingMonitor``
+keeps them so the plan shows the component tree, the dependency graph, which values are
+secret and which resources are protected or retained on delete.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from florai_infra import PROJECT
 from florai_infra.config import ConfigError
 from florai_infra.offline.calls import answer_call
 from florai_infra.offline.outputs import fabricate_outputs, physical_id
+from florai_infra.offline.placeholders import remember_account
 from florai_infra.offline.plan import SECRET_MARK, STACK_TYPE, Plan, PlannedResource
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -81,6 +83,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             dependencies=tuple(sorted(set(request.dependencies))),
             inputs=scrub(json_format.MessageToDict(request.object)),
             provider=_strip_provider_id(request.provider),
+            # Unset options are off: the SDK has already applied what a parent passes down.
+            protect=request.protect,
+            retain_on_delete=request.retainOnDelete,
         )
         return response
 
@@ -123,6 +128,11 @@ def load_stack_config(stack: str) -> dict[str, Any]:
     path = stack_config_path(stack)
     if not path.exists():
         raise FileNotFoundError(f"stack {stack!r} has no config file {path.name}")
+    return read_config_file(path, stack)
+
+
+def read_config_file(path: Path, stack: str) -> dict[str, Any]:
+    """The ``config:`` map of a Pulumi.<stack>.yaml-style file; a YAML error names the file and line."""
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
@@ -173,7 +183,10 @@ def run_stack(
     wire, secret_keys = _wire_config(config)
     region = wire.get("aws:region", "us-east-1")
 
-    mocks = OfflineMocks(stack=stack, region=region, account_id=stack_account_id(config))
+    account_id = stack_account_id(config)
+    if "aws:allowedAccountIds" not in config:  # the stack names no account: the engine's is invented
+        remember_account(account_id)
+    mocks = OfflineMocks(stack=stack, region=region, account_id=account_id)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(wire, secret_keys)
     pulumi_mocks.set_mocks(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from florai_infra.offline.placeholders import remember, remember_account, remember_outputs
+from florai_infra.offline.placeholders import remember, remember_outputs
 
 
 def _digest(*parts: str, length: int = 17) -> str:
@@ -65,8 +65,7 @@ def fabricate_outputs(
 ) -> dict[str, Any]:
     """Inputs echoed back plus the computed outputs programs commonly read (remembered as invented)."""
     out = _fabricate(type_, name, inputs, rid, region=region, account_id=account_id)
-    remember_account(account_id)
-    remember_outputs(name, inputs, out)
+    remember_outputs(name, inputs, out, known=(account_id,))  # the account is the stack's (or <account>)
     if rid not in {v for v in inputs.values() if isinstance(v, str)}:
         remember(rid, f"<id of {name}>")
     return out

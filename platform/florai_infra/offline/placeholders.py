@@ -12,11 +12,9 @@ from typing import Any
 ACCOUNT_LABEL = "<account>"
 MIN_LENGTH = 12  # shorter outputs ("ACTIVE", "eks.1") are states, not identifiers
 
-# Shapes of the data-source answers offline/calls.py invents (AMI ids from SSM, add-on versions).
-CALL_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bami-[0-9a-f]{17}\b"), "<ami id>"),
-    (re.compile(r"\bv\d+\.\d+\.0-eksbuild\.1\b"), "<add-on version>"),
-)
+# Shapes of the data-source answers offline/calls.py invents (AMI ids from SSM). Add-on versions are
+# not among them: the engine answers those from the pinned table, so they print as they are.
+CALL_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = ((re.compile(r"\bami-[0-9a-f]{17}\b"), "<ami id>"),)
 
 _invented: dict[str, str] = {}
 _pattern: list[re.Pattern[str] | None] = [None]
@@ -36,9 +34,11 @@ def remember(value: str, label: str) -> None:
         _pattern[0] = None
 
 
-def remember_outputs(name: str, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-    """Every output string the program did not pass in itself is invented."""
-    given = {v for _, v in _leaves(inputs)}
+def remember_outputs(
+    name: str, inputs: dict[str, Any], outputs: dict[str, Any], known: tuple[str, ...] = ()
+) -> None:
+    """Every output string neither passed in by the program nor one of the stack's ``known`` values."""
+    given = {v for _, v in _leaves(inputs)} | set(known)
     for key, value in _leaves(outputs):
         if value not in given and key != "tagsAll":
             remember(value, f"<{key} of {name}>")

@@ -20,6 +20,15 @@ class PlannedResource:
     dependencies: tuple[str, ...]
     inputs: dict[str, Any]
     provider: str | None = None
+    # Resource options from the RegisterResource request; None in a plan recorded without them.
+    protect: bool | None = None
+    retain_on_delete: bool | None = None
+
+    @property
+    def options(self) -> list[str]:
+        """The options that change what a destroy or replacement does, in words."""
+        marks = [("protected", self.protect), ("retained on delete", self.retain_on_delete)]
+        return [label for label, on in marks if on]
 
     @property
     def is_component(self) -> bool:
@@ -34,6 +43,8 @@ class PlannedResource:
             "custom": self.custom,
             "dependencies": sorted(self.dependencies),
             "inputs": self.inputs,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
         }
 
     @classmethod
@@ -46,6 +57,8 @@ class PlannedResource:
             custom=data["custom"],
             dependencies=tuple(data.get("dependencies", ())),
             inputs=data.get("inputs", {}),
+            protect=data.get("protect"),
+            retain_on_delete=data.get("retainOnDelete"),
         )
 
 

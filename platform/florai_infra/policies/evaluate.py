@@ -38,8 +38,8 @@ def stack_resources(plan: Plan) -> list[StackResource]:
             urn=r.urn,
             props=r.inputs,
             dependencies=r.dependencies,
-            protect=getattr(r, "protect", None),
-            retain_on_delete=getattr(r, "retain_on_delete", None),
+            protect=r.protect,
+            retain_on_delete=r.retain_on_delete,
         )
         for r in plan.custom_resources
     ]

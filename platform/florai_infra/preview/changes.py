@@ -8,7 +8,13 @@ from florai_infra.offline.plan import Plan
 from florai_infra.preview.diff import PlanDiff, diff_plans
 from florai_infra.preview.style import Style
 from florai_infra.replacements.classify import Action, classify
-from florai_infra.replacements.guard import ALLOW_VARIABLE, GuardedChange, blocking, guarded_changes
+from florai_infra.replacements.guard import (
+    ALLOW_VARIABLE,
+    PROTECTED_NOTE,
+    GuardedChange,
+    blocking,
+    guarded_changes,
+)
 
 
 @dataclass
@@ -30,7 +36,8 @@ def plan_change(committed: Plan, current: Plan, allowed: set[str]) -> Change:
     diff = diff_plans(committed, current)
     actions = classify(committed, current, diff)
     replaced = [a.resource for a in actions.values() if a.replaces]
-    return Change(diff, actions, guarded_changes(replaced, diff.removed, allowed))
+    protected = frozenset(r.urn for r in committed.resources if r.protect)
+    return Change(diff, actions, guarded_changes(replaced, diff.removed, allowed, protected))
 
 
 def render_guard(change: Change, style: Style) -> list[str]:
@@ -40,6 +47,7 @@ def render_guard(change: Change, style: Style) -> list[str]:
     lines = [style.bold("Stateful resources replaced or deleted:")]
     for g in change.guarded:
         state = "acknowledged" if g.acknowledged else f"NOT acknowledged: set {ALLOW_VARIABLE}={g.category}"
+        state += f"; {PROTECTED_NOTE}" if g.protected else ""
         line = f"    {g.verb} {g.category}: {g.resource.type} {g.resource.name} ({state})"
         lines.append(style.yellow(line) if g.acknowledged else style.red(line))
     if change.blocked:

@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from florai_infra import STACKS
+from florai_infra.config import ConfigError
 from florai_infra.cost.prices import MissingPriceError
-from florai_infra.offline.engine import PROGRAM, load_stack_config, run_stack
+from florai_infra.offline.engine import PROGRAM, load_stack_config, read_config_file, run_stack
 from florai_infra.offline.plan import Plan
 from florai_infra.policies.evaluate import evaluate
 from florai_infra.preview.changes import plan_change
@@ -45,7 +44,7 @@ class PreviewError(Exception):
 
 
 def is_config_error(exc: BaseException) -> bool:
-    """florai_infra.config.ConfigError, recognised by name so this works before that module exists."""
+    """A ConfigError, recognised by name: a program may raise its own (see programs/config_error.py)."""
     return any(cls.__name__ == "ConfigError" for cls in type(exc).__mro__)
 
 
@@ -55,12 +54,16 @@ def one_line(message: str) -> str:
     return f"{head} {'; '.join(item.removeprefix('- ') for item in items)}".strip() if items else head
 
 
+def config_problem(exc: BaseException) -> PreviewError:
+    return PreviewError(f"config error: {one_line(str(exc))}")
+
+
 def _run(stack: str, config: dict[str, Any] | None, program: Path) -> Plan:
     try:
         return run_stack(stack, config=config, program=program)
     except Exception as exc:
         if is_config_error(exc):
-            raise PreviewError(f"config error: {one_line(str(exc))}") from exc
+            raise config_problem(exc) from exc
         raise
 
 
@@ -73,6 +76,8 @@ def _stack_config(stack: str, config: dict[str, Any] | None) -> dict[str, Any]:
         return load_stack_config(stack)
     except FileNotFoundError as exc:
         raise PreviewError(f"unknown stack {stack!r} ({exc}); known stacks: {', '.join(STACKS)}") from exc
+    except ConfigError as exc:  # a YAML syntax error: the file and line, in one line
+        raise config_problem(exc) from exc
 
 
 def _relative(path: Path) -> str:
@@ -189,13 +194,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config_file(path: Path | None) -> dict[str, Any] | None:
+def _config_file(path: Path | None, stack: str) -> dict[str, Any] | None:
     """The ``config:`` map of a Pulumi.<stack>.yaml-style file."""
     if path is None:
         return None
     if not path.is_file():
         raise PreviewError(f"config file {path} does not exist")
-    return dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
+    try:
+        return read_config_file(path, stack)
+    except ConfigError as exc:
+        raise config_problem(exc) from exc
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -203,7 +211,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     err = err or sys.stderr
     args = _parser().parse_args(argv)
     try:
-        config = _config_file(args.config)
+        config = _config_file(args.config, args.stack)
         if args.write_plans:
             return write_plans(
                 args.write_plans, out, config=config, program=args.program, plans_dir=args.plans_dir

@@ -36,7 +36,13 @@ def _change(result: PreviewResult) -> dict[str, Any] | None:
             {"urn": urn, "action": a.kind.value, "why": a.causes} for urn, a in sorted(change.actions.items())
         ],
         "guarded": [
-            {"urn": g.resource.urn, "category": g.category, "verb": g.verb, "acknowledged": g.acknowledged}
+            {
+                "urn": g.resource.urn,
+                "category": g.category,
+                "verb": g.verb,
+                "acknowledged": g.acknowledged,
+                "protected": g.protected,
+            }
             for g in change.guarded
         ],
     }

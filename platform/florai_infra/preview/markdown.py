@@ -5,7 +5,7 @@ from __future__ import annotations
 from florai_infra.offline.placeholders import mask
 from florai_infra.preview.cost import cost_basis, usd
 from florai_infra.preview.result import PreviewResult
-from florai_infra.replacements.guard import ALLOW_VARIABLE
+from florai_infra.replacements.guard import ALLOW_VARIABLE, PROTECTED_NOTE
 
 
 def _cost(result: PreviewResult) -> list[str]:
@@ -50,6 +50,7 @@ def _guard(result: PreviewResult) -> list[str]:
     ]
     for g in change.guarded:
         state = "acknowledged" if g.acknowledged else f"**not acknowledged**: `{ALLOW_VARIABLE}={g.category}`"
+        state += f"; {PROTECTED_NOTE}" if g.protected else ""
         lines.append(f"> - {g.verb} {g.category}: `{g.resource.type}` {g.resource.name} ({state})")
     return [*lines, ""]
 
@@ -59,12 +60,15 @@ def render_markdown(result: PreviewResult) -> str:
     blocking = sum(len(v.violations) for v in result.verdicts if v.blocking)
     passed = sum(1 for v in result.verdicts if v.passed)
     replaced = len(result.change.replaced) if result.change else 0
+    protected = sum(1 for r in plan.resources if r.protect)
+    retained = sum(1 for r in plan.resources if r.retain_on_delete)
     lines = [
         f"### Infrastructure preview: `{plan.project}/{plan.stack}` ({result.region})",
         "",
         *_guard(result),
-        f"{len(plan.resources)} resources; policies {passed}/{len(result.verdicts)} passed, "
-        f"{blocking} mandatory violations; {replaced} replaced.",
+        f"{len(plan.resources)} resources ({protected} protected, {retained} retained on delete); "
+        f"policies {passed}/{len(result.verdicts)} passed, {blocking} mandatory violations; "
+        f"{replaced} replaced.",
         "",
         *_cost(result),
         "#### Changes against the committed plan",

@@ -41,25 +41,35 @@ def _info_lines(info: str, indent: str) -> list[str]:
 
 
 def render_tree(plan: Plan, style: Style) -> list[str]:
-    # (type column, name, info, the guide its settings continue under)
-    rows: list[tuple[str, str, str, str]] = [(f"{STACK_TYPE}", f"{plan.project}-{plan.stack}", "", "")]
+    # (type column, name, info, the guide its settings continue under, resource options)
+    rows: list[tuple[str, str, str, str, str]] = [
+        (f"{STACK_TYPE}", f"{plan.project}-{plan.stack}", "", "", "")
+    ]
 
     def walk(children: list[PlannedResource], guide: str) -> None:
         for i, child in enumerate(children):
             last = i == len(children) - 1
             below = guide + ("   " if last else "│  ")
             kids = sorted(plan.children(child.urn), key=_order)
+            options = f"[{', '.join(child.options)}]" if child.options else ""
             rows.append(
-                (f"{guide}{'└─ ' if last else '├─ '}{child.type}", child.name, key_settings(child), below)
+                (
+                    f"{guide}{'└─ ' if last else '├─ '}{child.type}",
+                    child.name,
+                    key_settings(child),
+                    below,
+                    options,
+                )
             )
             walk(kids, below)
 
     walk(stack_children(plan), "")
-    type_width = min(MAX_TYPE_COLUMN, max(len(t) for t, _, _, _ in rows))
-    name_width = max(len(n) for _, n, _, _ in rows)
+    type_width = min(MAX_TYPE_COLUMN, max(len(row[0]) for row in rows))
+    name_width = max(len(row[1]) for row in rows)
     lines = [style.bold(f"    {'Type':<{type_width}}  {'Name':<{name_width}}  Plan")]
-    for type_col, name, info, below in rows:
+    for type_col, name, info, below, options in rows:
         columns = f"{type_col:<{type_width}}  {name:<{name_width}}"
-        lines.append(f"{style.green(CREATE)}   {columns}  {style.green('create')}".rstrip())
+        marker = f"  {style.cyan(options)}" if options else ""
+        lines.append(f"{style.green(CREATE)}   {columns}  {style.green('create')}".rstrip() + marker)
         lines += [style.dim(line) for line in _info_lines(info, f"    {below}   ")]
     return lines

@@ -29,6 +29,10 @@ class GuardedChange:
     category: str
     verb: str  # "replace" or "delete"
     acknowledged: bool
+    protected: bool = False  # in the committed plan: `pulumi up` itself refuses until it is unprotected
+
+
+PROTECTED_NOTE = "protected: pulumi up refuses until `pulumi state unprotect` lifts it"
 
 
 def acknowledged_names(value: str | None) -> set[str]:
@@ -37,15 +41,19 @@ def acknowledged_names(value: str | None) -> set[str]:
 
 
 def guarded_changes(
-    replaced: Iterable[PlannedResource], removed: Iterable[PlannedResource], allowed: set[str]
+    replaced: Iterable[PlannedResource],
+    removed: Iterable[PlannedResource],
+    allowed: set[str],
+    protected: frozenset[str] = frozenset(),
 ) -> list[GuardedChange]:
+    """``protected``: URNs the committed plan protects."""
     found = []
     for verb, resources in (("replace", replaced), ("delete", removed)):
         for resource in resources:
             category = STATEFUL.get(resource.type)
             if category:
                 ok = category in allowed or resource.name in allowed
-                found.append(GuardedChange(resource, category, verb, ok))
+                found.append(GuardedChange(resource, category, verb, ok, resource.urn in protected))
     return sorted(found, key=lambda g: (g.category, g.resource.urn))
 
 

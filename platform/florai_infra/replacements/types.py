@@ -13,6 +13,8 @@ WANTED_TYPES: tuple[str, ...] = (
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:codebuild/project:Project",
     "aws:codebuild/sourceCredential:SourceCredential",
+    "aws:codebuild/webhook:Webhook",
+    "aws:codeconnections/connection:Connection",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
     "aws:ec2/eip:Eip",
     "aws:ec2/flowLog:FlowLog",

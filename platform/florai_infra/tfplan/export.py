@@ -10,11 +10,13 @@ configuration section, as Terraform records it, so settings made through separat
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from florai_infra.offline.engine import ACCOUNT_ID
 from florai_infra.offline.outputs import fabricate_outputs, physical_id
 from florai_infra.offline.plan import Plan, PlannedResource
+from florai_infra.preview.values import flatten
 from florai_infra.replacements.regions import resource_regions
 from florai_infra.replacements.rules import is_covered_type, load_rules
 
@@ -58,19 +60,33 @@ def _address_names(plan: Plan, tf_types: dict[str, str]) -> dict[str, str]:
     return out
 
 
+_ARN_ACCOUNT = re.compile(r"arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
+
+
+def plan_account_id(plan: Plan) -> str:
+    """The stack's account, as the run named it in ARNs (the commonest); the engine's default without any."""
+    counts: Counter[str] = Counter()
+    for resource in plan.resources:
+        for value in flatten(resource.inputs).values():
+            if isinstance(value, str):
+                counts.update(_ARN_ACCOUNT.findall(value))
+    return counts.most_common(1)[0][0] if counts else ACCOUNT_ID
+
+
 def link_targets(
     plan: Plan, addresses: dict[str, str], regions: dict[str, str | None]
 ) -> dict[str, dict[str, str]]:
     """URN -> every id, ARN or name that resource is known by -> its address (``aws_s3_bucket.models``)."""
     targets: dict[str, dict[str, str]] = {}
+    account = plan_account_id(plan)  # ids and ARNs as the run made them, in the stack's own account
     for resource in plan.resources:
         address = addresses.get(resource.urn)
         if not address:
             continue
         region = regions.get(resource.urn) or ""
-        rid = physical_id(resource.type, resource.name, resource.inputs, region=region, account_id=ACCOUNT_ID)
+        rid = physical_id(resource.type, resource.name, resource.inputs, region=region, account_id=account)
         outputs = fabricate_outputs(
-            resource.type, resource.name, resource.inputs, rid, region=region, account_id=ACCOUNT_ID
+            resource.type, resource.name, resource.inputs, rid, region=region, account_id=account
         )
         known = targets.setdefault(resource.urn, {})
         for key in ("id", "arn", "name", "bucket", "identifier", "keyId"):

@@ -11,14 +11,30 @@ config = pulumi.Config("florai")
 env = config.require("environment")
 tags = base_tags(env, owner="platform", cost_centre="cc-1234")
 
-key = aws.kms.Key("platform-key", enable_key_rotation=config.get_bool("keyRotation") is not False, tags=tags)
+UNPROTECTED = config.get("unprotect")  # a test names one stateful resource to leave unprotected
+
+
+def stateful(name: str, parent: pulumi.Resource | None = None) -> pulumi.ResourceOptions:
+    """Protected and retained on delete (they all hold data), as the real program does outside dev."""
+    on = name != UNPROTECTED
+    return pulumi.ResourceOptions(parent=parent, protect=on, retain_on_delete=on)
+
+
+key = aws.kms.Key(
+    "platform-key",
+    enable_key_rotation=config.get_bool("keyRotation") is not False,
+    tags=tags,
+    opts=stateful("platform-key"),
+)
 
 
 class ModelStore(pulumi.ComponentResource):
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
         super().__init__("florai:storage:ModelStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(f"{name}-bucket", bucket=f"florai-{env}-models", tags=tags, opts=child)
+        self.bucket = aws.s3.Bucket(
+            f"{name}-bucket", bucket=f"florai-{env}-models", tags=tags, opts=stateful(f"{name}-bucket", self)
+        )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
             bucket=self.bucket.id,
@@ -63,7 +79,7 @@ class Database(pulumi.ComponentResource):
             password=config.require_secret("dbPassword"),
             skip_final_snapshot=True,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=stateful(f"{name}-postgres", self),
         )
         self.register_outputs({"address": self.instance.address})
 
@@ -84,7 +100,7 @@ class Cluster(pulumi.ComponentResource):
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=["api", "audit", "authenticator", "controllerManager", "scheduler"],
             tags=tags,
-            opts=child,
+            opts=stateful(f"{name}-eks", self),
         )
         template = aws.ec2.LaunchTemplate(
             f"{name}-gpu-template",
@@ -124,7 +140,7 @@ class Registry(pulumi.ComponentResource):
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=stateful(f"{name}-inference", self),
         )
         self.register_outputs({"url": self.repository.repository_url})
 
