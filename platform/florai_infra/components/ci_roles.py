@@ -95,6 +95,7 @@ ATTACHABLE_MANAGED_POLICIES = [
     "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
     "service-role/AmazonEBSCSIDriverPolicy",
+    "service-role/AmazonGrafanaCloudWatchAccess",
     "service-role/AmazonRDSEnhancedMonitoringRole",
 ]
 SERVICE_LINKED = [
