@@ -1,0 +1,122 @@
+"""The UI's only way out: server-side calls to the FlorAI API, each timed and counted.
+
+Every failure becomes an ApiCallError with a readable message (florai_ui.api_errors); the page
+shows ``problem.message`` and never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from florai import contract as api_contract
+from florai_ui import contract
+from florai_ui.api_errors import ApiCallError, readable, timed_out, unreachable
+from florai_ui.metrics import API_CALL, API_ERRORS
+
+API = api_contract.API_PREFIX
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One uploaded image, as the browser sent it."""
+
+    name: str
+    data: bytes
+    mime: str = "application/octet-stream"
+
+
+class ApiClient:
+    """One user's view of the API: ``headers`` carry their credentials (API key or bearer token)."""
+
+    def __init__(self, base_url: str, headers: Mapping[str, str], timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers=dict(headers),
+            timeout=httpx.Timeout(timeout_s, connect=min(contract.API_CONNECT_TIMEOUT_S, timeout_s)),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, endpoint: str, method: str, path: str, **kwargs) -> object:
+        start = time.perf_counter()
+        outcome = "ok"
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            outcome = "timeout"
+            raise timed_out(self.timeout_s) from None
+        except httpx.TransportError as exc:
+            outcome = "unreachable"
+            raise unreachable(type(exc).__name__) from None
+        finally:
+            API_CALL.labels(endpoint=endpoint, outcome=outcome).observe(time.perf_counter() - start)
+            if outcome != "ok":
+                API_ERRORS.labels(endpoint=endpoint, reason=outcome).inc()
+        if response.status_code >= 400:
+            API_ERRORS.labels(endpoint=endpoint, reason=str(response.status_code)).inc()
+            try:
+                body: object = response.json()
+            except ValueError:
+                body = response.text
+            raise readable(response.status_code, body, dict(response.headers))
+        return response.json() if response.content else {}
+
+    # Inference.
+    def predict(self, task: str, photo: Photo, k: int, *, explain: bool = False) -> dict:
+        params: dict[str, object] = {"k": k}
+        if explain:
+            params["explain"] = "true"
+        files = {"file": (photo.name, photo.data, photo.mime)}
+        return self._call(task, "POST", f"{API}/{task}", params=params, files=files)
+
+    def batch(self, task: str, photos: Sequence[Photo], k: int) -> dict:
+        if len(photos) > api_contract.MAX_BATCH_ITEMS:
+            raise ApiCallError(
+                f"Too many photos at once: at most {api_contract.MAX_BATCH_ITEMS} per batch, "
+                f"got {len(photos)}."
+            )
+        files = [("files", (p.name, p.data, p.mime)) for p in photos]
+        return self._call("batch", "POST", f"{API}/batch", params={"task": task, "k": k}, files=files)
+
+    # Catalogue details.
+    def species(self, species_id: str) -> dict:
+        return self._call("species", "GET", f"{API}/species/{species_id}")
+
+    def disease(self, disease_id: str) -> dict:
+        return self._call("diseases", "GET", f"{API}/diseases/{disease_id}")
+
+    def growth_stages(self, plant_type: str) -> dict:
+        return self._call("growth-stages", "GET", f"{API}/growth-stages/{plant_type}")
+
+    # Consent.
+    def consent(self) -> dict:
+        return self._call("consent", "GET", f"{API}/consent")
+
+    def set_consent(self, *, store_images: bool, allow_training: bool, expected_version: int) -> dict:
+        body = {
+            "store_images": store_images,
+            "allow_training": allow_training,
+            "expected_version": expected_version,
+        }
+        return self._call("consent", "PUT", f"{API}/consent", json=body)
+
+    def audit(self, limit: int = 50) -> dict:
+        return self._call("consent-audit", "GET", f"{API}/consent/audit", params={"limit": limit})
+
+    def usage(self) -> dict:
+        return self._call("consent-usage", "GET", f"{API}/consent/usage")
+
+    def offers_erasure(self) -> bool:
+        """True when the API's OpenAPI document has ``DELETE`` on the erasure path."""
+        document = self._call("openapi", "GET", contract.OPENAPI_PATH)
+        paths = document.get("paths", {}) if isinstance(document, dict) else {}
+        return "delete" in paths.get(contract.ERASURE_PATH, {})
+
+    def erase(self) -> dict:
+        return self._call("consent-erase", "DELETE", contract.ERASURE_PATH)
