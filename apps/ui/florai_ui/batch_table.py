@@ -14,7 +14,7 @@ COLUMNS = ("photo", "top answer", "confidence", "runner-up", "model", "error")
 def rows(photos: Sequence[Photo], response: dict) -> list[dict[str, object]]:
     table = []
     for item in sorted(response.get("results", []), key=lambda r: r["index"]):
-        row: dict[str, object] = dict.fromkeys(COLUMNS, "")
+        row: dict[str, object] = dict.fromkeys(COLUMNS)
         row["photo"] = photos[item["index"]].name
         result, error = item.get("result"), item.get("error")
         if result:
