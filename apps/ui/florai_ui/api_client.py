@@ -18,6 +18,17 @@ from florai_ui.api_errors import ApiCallError, readable, timed_out, unreachable
 from florai_ui.metrics import API_CALL, API_ERRORS
 
 API = api_contract.API_PREFIX
+# The API service that serves each route (as the API's Ingress routes them); a batch goes to its task's.
+SERVICE_OF_ROUTE = {
+    "identify": "identify",
+    "species": "identify",
+    "diagnose": "diagnose",
+    "diseases": "diagnose",
+    "growth-stage": "growth-stage",
+    "growth-stages": "growth-stage",
+    "consent": "consent",
+}
+SERVICE_OF_TASK = {task: s.name for s in api_contract.SERVICES for task in s.tasks}
 
 
 @dataclass(frozen=True)
@@ -30,12 +41,22 @@ class Photo:
 
 
 class ApiClient:
-    """One user's view of the API: ``headers`` carry their credentials (API key or bearer token)."""
+    """One user's view of the API: ``headers`` carry their credentials (API key or bearer token).
 
-    def __init__(self, base_url: str, headers: Mapping[str, str], timeout_s: float) -> None:
+    ``base_url`` serves every route unless ``service_urls`` names the service that serves it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout_s: float,
+        service_urls: Mapping[str, str] | None = None,
+    ) -> None:
         self.timeout_s = timeout_s
+        self._base_url = base_url.rstrip("/")
+        self._service_urls = {k: v.rstrip("/") for k, v in (service_urls or {}).items()}
         self._http = httpx.Client(
-            base_url=base_url,
             headers=dict(headers),
             timeout=httpx.Timeout(timeout_s, connect=min(contract.API_CONNECT_TIMEOUT_S, timeout_s)),
         )
@@ -43,11 +64,16 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, endpoint: str, method: str, path: str, **kwargs) -> object:
+    def _url(self, path: str, service: str | None) -> str:
+        if service is None:
+            service = SERVICE_OF_ROUTE[path.removeprefix(API + "/").split("/")[0]]
+        return self._service_urls.get(service, self._base_url) + path
+
+    def _call(self, endpoint: str, method: str, path: str, service: str | None = None, **kwargs) -> object:
         start = time.perf_counter()
         outcome = "ok"
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = self._http.request(method, self._url(path, service), **kwargs)
         except httpx.TimeoutException:
             outcome = "timeout"
             raise timed_out(self.timeout_s) from None
@@ -82,7 +108,8 @@ class ApiClient:
                 f"got {len(photos)}."
             )
         files = [("files", (p.name, p.data, p.mime)) for p in photos]
-        return self._call("batch", "POST", f"{API}/batch", params={"task": task, "k": k}, files=files)
+        params = {"task": task, "k": k}
+        return self._call("batch", "POST", f"{API}/batch", SERVICE_OF_TASK[task], params=params, files=files)
 
     # Catalogue details.
     def species(self, species_id: str) -> dict:
@@ -114,7 +141,7 @@ class ApiClient:
 
     def offers_erasure(self) -> bool:
         """True when the API's OpenAPI document has ``DELETE`` on the erasure path."""
-        document = self._call("openapi", "GET", contract.OPENAPI_PATH)
+        document = self._call("openapi", "GET", contract.OPENAPI_PATH, "consent")
         paths = document.get("paths", {}) if isinstance(document, dict) else {}
         return "delete" in paths.get(contract.ERASURE_PATH, {})
 

@@ -34,7 +34,7 @@ def main() -> None:
         headers = api_headers(settings)
         if headers is None:
             return
-        client = ApiClient(settings.api_base, headers, settings.api_timeout_s)
+        client = ApiClient(settings.api_base, headers, settings.api_timeout_s, settings.api_service_urls)
         try:
             photos_tab, data_tab = st.tabs(TABS)
             with photos_tab:

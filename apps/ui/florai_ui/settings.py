@@ -23,6 +23,9 @@ class UiSettings(BaseSettings):
     # Base URL of the API (scheme, host, port; no path): the UI calls nothing else.
     api_url: str = f"http://127.0.0.1:{api_contract.HTTP_PORT}"
     # The development key locally; in the cluster a service key from a Secret (when no OIDC).
+    # In the cluster each API service has its own Service: service name (florai.contract.SERVICES)
+    # -> base URL; a service not named here is reached at api_url (locally, one process serves all).
+    api_service_urls: dict[str, str] = {}
     api_key: SecretStr | None = None
     api_timeout_s: float = Field(contract.API_TIMEOUT_S, gt=0)
     metrics_port: int = Field(contract.METRICS_PORT, ge=0, le=65535)  # 0 = no metrics server
