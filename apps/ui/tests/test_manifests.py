@@ -14,10 +14,12 @@ from florai_ui.api_client import SERVICE_OF_ROUTE, SERVICE_OF_TASK
 
 from florai import contract as api_contract
 from florai_gitops import appsets, manifests, validate
+from florai_infra import names
 
 STACKS = manifests.ENVIRONMENTS
 UI_DIR = Path(__file__).resolve().parents[1]
 DOCKERFILE = UI_DIR / "Dockerfile"
+ALB = "alb.ingress.kubernetes.io"
 
 
 def application(stack: str) -> dict:
@@ -61,7 +63,8 @@ def workload(objects: list[dict]) -> dict:
 @pytest.mark.parametrize("stack", STACKS)
 def test_rendered_ui_passes_the_schema_and_crd_validators(rendered, stack):
     assert validate.schema_errors(rendered[stack], validate.kubernetes_version(stack)) == []
-    assert not appsets.placeholders(rendered[stack]), "every stack value resolves from the cluster Secret"
+    unresolved = {p for p in appsets.placeholders(rendered[stack]) if not p.startswith("args.")}
+    assert unresolved == set(), "every stack value resolves from the cluster Secret"
     assert validate.PLACEHOLDER not in json.dumps(rendered[stack])
 
 
@@ -74,22 +77,18 @@ def test_checkov_finds_no_failed_check_in_the_ui_manifests_and_dockerfile(render
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_ui_ingress_shares_the_api_alb_waf_and_host(rendered, stack):
+def test_ui_ingress_shares_the_api_alb_group_and_host_behind_the_stack_waf(rendered, stack):
     api_ingress = one(list(manifests.rendered(stack)), "Ingress", "florai")
     ui_ingress = one(rendered[stack], "Ingress", "florai-ui")
-    for annotation in ("alb.ingress.kubernetes.io/group.name", "alb.ingress.kubernetes.io/wafv2-acl-arn"):
-        assert (
-            ui_ingress["metadata"]["annotations"][annotation]
-            == api_ingress["metadata"]["annotations"][annotation]
-        )
+    ui, api = ui_ingress["metadata"]["annotations"], api_ingress["metadata"]["annotations"]
+    assert ui[f"{ALB}/group.name"] == api[f"{ALB}/group.name"]
     assert ui_ingress["spec"]["rules"][0]["host"] == api_ingress["spec"]["rules"][0]["host"]
-    assert ui_ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/certificate-arn"].startswith(
-        "arn:aws"
-    )
-    assert (
-        ui_ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/healthcheck-path"]
-        == contract.HEALTH_PATH
-    )
+    # The group's one ALB carries one web ACL: the stack's, from the cluster Secret.
+    bridge = appsets.load_cluster(stack).annotations
+    assert ui[f"{ALB}/wafv2-acl-arn"] == bridge[names.BRIDGE_WAF_ACL_ARN]
+    assert ui[f"{ALB}/certificate-arn"] == bridge[names.BRIDGE_CERTIFICATE_ARN]
+    assert ui_ingress["spec"]["rules"][0]["host"] == bridge[names.BRIDGE_API_HOSTNAME]
+    assert ui[f"{ALB}/healthcheck-path"] == contract.HEALTH_PATH
     (path,) = ui_ingress["spec"]["rules"][0]["http"]["paths"]
     assert path["path"] == "/" and path["backend"]["service"]["name"] == "florai-ui"
 
@@ -144,7 +143,7 @@ def test_network_policies_let_in_only_the_alb_and_out_only_the_api_and_dns(rende
     ports = sorted(port["port"] for rule in ingress for port in rule["ports"])
     assert ports == [contract.UI_PORT, contract.METRICS_PORT]
     (alb,) = [r for r in ingress if r["ports"][0]["port"] == contract.UI_PORT]
-    vpc_cidr = appsets.load_cluster(stack).annotations["aws_vpc_cidr"]
+    vpc_cidr = appsets.load_cluster(stack).annotations[names.BRIDGE_VPC_CIDR]
     assert alb["from"] == [{"ipBlock": {"cidr": vpc_cidr}}]
     egress = [rule for p in ui_policies for rule in p["spec"].get("egress", [])]
     assert sorted(port["port"] for rule in egress for port in rule["ports"]) == [
