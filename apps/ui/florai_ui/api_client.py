@@ -69,29 +69,31 @@ class ApiClient:
             service = SERVICE_OF_ROUTE[path.removeprefix(API + "/").split("/")[0]]
         return self._service_urls.get(service, self._base_url) + path
 
-    def _call(self, endpoint: str, method: str, path: str, service: str | None = None, **kwargs) -> object:
+    def _call(self, route: str, method: str, path: str, service: str | None = None, **kwargs) -> object:
         start = time.perf_counter()
-        outcome = "ok"
         try:
             response = self._http.request(method, self._url(path, service), **kwargs)
         except httpx.TimeoutException:
-            outcome = "timeout"
+            self._count(route, start, "timeout")
             raise timed_out(self.timeout_s) from None
         except httpx.TransportError as exc:
-            outcome = "unreachable"
+            self._count(route, start, "unreachable")
             raise unreachable(type(exc).__name__) from None
-        finally:
-            API_CALL.labels(endpoint=endpoint, outcome=outcome).observe(time.perf_counter() - start)
-            if outcome != "ok":
-                API_ERRORS.labels(endpoint=endpoint, reason=outcome).inc()
         if response.status_code >= 400:
-            API_ERRORS.labels(endpoint=endpoint, reason=str(response.status_code)).inc()
+            self._count(route, start, str(response.status_code))
             try:
                 body: object = response.json()
             except ValueError:
                 body = response.text
             raise readable(response.status_code, body, dict(response.headers))
+        self._count(route, start, "ok")
         return response.json() if response.content else {}
+
+    @staticmethod
+    def _count(route: str, start: float, outcome: str) -> None:
+        API_CALL.labels(route=route, outcome=outcome).observe(time.perf_counter() - start)
+        if outcome != "ok":
+            API_ERRORS.labels(route=route, reason=outcome).inc()
 
     # Inference.
     def predict(self, task: str, photo: Photo, k: int, *, explain: bool = False) -> dict:

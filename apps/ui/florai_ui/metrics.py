@@ -1,7 +1,7 @@
 """The UI's Prometheus metrics, served by prometheus_client on contract.METRICS_PORT.
 
-Names come from florai_ui.contract; the alerts (alerts/rules/ui.yaml) and the UI dashboard
-select them.
+Names come from florai_ui.contract; the alerts (alerts/rules/ui.yaml) and the UI dashboard select
+them. The API route label is ``route``, not ``endpoint``: a ServiceMonitor sets that one.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ PAGE_RENDER = Histogram(
 )
 API_CALL = Histogram(
     contract.API_CALL_METRIC,
-    "Duration of one API call made by the UI, by endpoint and outcome (ok, error, timeout, unreachable).",
-    ["endpoint", "outcome"],
+    "One API call made by the UI, by API route and outcome (ok, the status code, timeout, unreachable).",
+    ["route", "outcome"],
     buckets=API_BUCKETS,
 )
 API_ERRORS = Counter(
     contract.API_ERRORS_METRIC.removesuffix("_total"),
-    "API calls by the UI that gave no result: an error status, a timeout or no connection.",
-    ["endpoint", "reason"],
+    "API calls by the UI that gave no result, by route and reason (the status code, timeout, unreachable).",
+    ["route", "reason"],
 )
 
 _started = threading.Lock()

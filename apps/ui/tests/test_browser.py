@@ -127,7 +127,7 @@ def test_diagnose_in_a_real_browser(launcher, tmp_path):
     with urllib.request.urlopen(launcher["metrics"], timeout=5) as response:
         exposition = response.read().decode()
     diagnose_calls = re.search(
-        rf'^{contract.API_CALL_METRIC}_count{{endpoint="diagnose",outcome="ok"}} (\S+)$', exposition, re.M
+        rf'^{contract.API_CALL_METRIC}_count{{route="diagnose",outcome="ok"}} (\S+)$', exposition, re.M
     )
     assert diagnose_calls and float(diagnose_calls.group(1)) >= 1
     assert re.search(rf'^{contract.PAGE_RENDER_METRIC}_count{{view="page"}} [1-9]', exposition, re.M)
