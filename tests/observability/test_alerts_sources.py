@@ -90,7 +90,7 @@ GOOD_RULE = {
 
 
 def test_the_committed_rule_sources_load():
-    assert set(load_rule_sources()) == {"datastores", "edge", "gitops", "gpu", "inference", "kubernetes"}
+    assert set(load_rule_sources()) == {"datastores", "edge", "gitops", "gpu", "inference", "kubernetes", "ui"}
 
 
 @pytest.mark.parametrize(

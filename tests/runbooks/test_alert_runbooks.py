@@ -195,8 +195,8 @@ def external_metric_names() -> set[str]:
 
 
 def rendered_manifests() -> list[dict]:
-    """The prod overlay's rendered objects: pages address prod, like the plan they are checked with."""
-    return list(manifests.rendered(PAGE_STACK))
+    """The prod overlays' rendered objects (API and web UI): pages address prod, like the plan they are checked with."""
+    return list(manifests.rendered(PAGE_STACK)) + manifests.kustomize(REPO / "apps/deploy/ui/overlays" / PAGE_STACK)
 
 
 def _argocd_documents() -> list[dict]:
