@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
-from florai_dashboards.boards import datastores, gitops, gpu, models, overview, slo
+from florai_dashboards.boards import datastores, gitops, gpu, models, overview, slo, ui
 
-BOARDS: tuple[ModuleType, ...] = (overview, models, slo, gpu, datastores, gitops)
+BOARDS: tuple[ModuleType, ...] = (overview, models, slo, gpu, datastores, gitops, ui)
 
 
 def builders() -> dict[str, Callable]:
