@@ -21,7 +21,7 @@ NO_KEY = (
 def api_headers(settings: UiSettings) -> dict[str, str] | None:
     """The credential header for this session, or None after showing the sign-in (or the problem)."""
     if settings.sign_in:
-        if not st.user.is_logged_in:
+        if not st.user.get("is_logged_in"):
             st.info("Sign in to analyse your photos and manage your data.")
             st.button("Sign in", on_click=st.login, type="primary")
             return None

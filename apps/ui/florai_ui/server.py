@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from florai_ui import contract
+from florai_ui.oidc import write_auth_secrets
+from florai_ui.settings import SettingsError, load_settings
 
 APP_SCRIPT = Path(__file__).with_name("app.py")
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,10 @@ def streamlit_env(base: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def main() -> None:
+    try:
+        write_auth_secrets(load_settings(), Path(os.environ.get("HOME", "/tmp")))
+    except SettingsError as exc:
+        sys.exit(f"florai_ui: {exc}")
     port = int(os.environ.get("FLORAI_UI_PORT", contract.UI_PORT))
     address = os.environ.get("FLORAI_UI_ADDRESS", "0.0.0.0")
     argv = streamlit_argv(port, address)
