@@ -38,3 +38,14 @@ def api(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def ui_settings(api: ApiProcess) -> Iterator[None]:
+    """The page (AppTest, in this process) talks to the module's API with the development key."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FLORAI_UI_API_URL", api.url)
+        env.setenv("FLORAI_UI_API_KEY", API_KEY)
+        env.setenv("FLORAI_UI_METRICS_PORT", "0")
+        env.delenv("FLORAI_UI_OIDC_ISSUER", raising=False)
+        yield

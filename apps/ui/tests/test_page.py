@@ -21,20 +21,12 @@ from ui_test_photos import leaf_jpeg, not_an_image, oversized_jpeg_bytes, trunca
 from conftest import API_KEY
 from florai import contract as api_contract
 
+pytestmark = pytest.mark.usefixtures("ui_settings")
+
 IDENTIFY = BY_TASK[api_contract.TASK_IDENTIFY].label
 DIAGNOSE = BY_TASK[api_contract.TASK_DIAGNOSE].label
 GROWTH = BY_TASK[api_contract.TASK_GROWTH_STAGE].label
 JPEG = "image/jpeg"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ui_settings(api):
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("FLORAI_UI_API_URL", api.url)
-        env.setenv("FLORAI_UI_API_KEY", API_KEY)
-        env.setenv("FLORAI_UI_METRICS_PORT", "0")
-        env.delenv("FLORAI_UI_OIDC_ISSUER", raising=False)
-        yield
 
 
 def api_get(api, path: str) -> dict:

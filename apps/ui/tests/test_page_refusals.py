@@ -20,6 +20,8 @@ from conftest import API_KEY
 from florai import contract as api_contract
 from florai_testkit.live_stack import ApiProcess
 
+pytestmark = pytest.mark.usefixtures("ui_settings")
+
 RATE_PER_S = 0.05  # one request per 20 s once the burst is spent
 BURST = 20  # enough for the first test's page runs (each run reads consent, audit and usage)
 MISSING_MODEL = "FLORAI_MODEL_GROWTH_STAGE"
@@ -38,15 +40,6 @@ def api(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ui_settings(api):
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("FLORAI_UI_API_URL", api.url)
-        env.setenv("FLORAI_UI_API_KEY", API_KEY)
-        env.setenv("FLORAI_UI_METRICS_PORT", "0")
-        yield
 
 
 def test_503_model_unavailable_says_not_available_and_when_to_retry(api):
