@@ -20,6 +20,7 @@ from florai_ui import contract
 from florai_ui.server import streamlit_env
 from florai_ui.tasks import BY_TASK
 from florai_ui.views.results import HEATMAP_CAPTION
+from prometheus_client.parser import text_string_to_metric_families
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
@@ -32,6 +33,7 @@ from florai_testkit.servers import ManagedProcess, free_port
 LAUNCH_TIMEOUT_S = 240.0
 WAIT_S = 120.0
 DIAGNOSE = BY_TASK[api_contract.TASK_DIAGNOSE].label
+DIAGNOSE_LABEL = f"//label[.//p[normalize-space()='{DIAGNOSE}']]"
 RUN_BUTTON = "//button[not(@disabled)][.//p[normalize-space()='Analyse']]"
 # The heat map: the image in the same Streamlit image block as its caption.
 HEATMAP_IMAGE = (
@@ -99,8 +101,11 @@ def test_diagnose_in_a_real_browser(launcher, tmp_path):
         wait.until(ready.visibility_of_element_located((By.XPATH, "//h1[contains(., 'FlorAI')]")))
         page_load_s = time.perf_counter() - start
 
-        browser.find_element(By.XPATH, f"//label[.//p[normalize-space()='{DIAGNOSE}']]").click()
+        # Each step reruns the page over its websocket: wait for its effect before the next one.
         upload.send_keys(str(photo))
+        wait.until(ready.visibility_of_element_located((By.XPATH, f"//*[normalize-space()='{photo.name}']")))
+        browser.find_element(By.XPATH, DIAGNOSE_LABEL).click()
+        wait.until(ready.element_located_to_be_selected((By.XPATH, f"{DIAGNOSE_LABEL}//input")))
         analyse = wait.until(ready.element_to_be_clickable((By.XPATH, RUN_BUTTON)))
         start = time.perf_counter()
         analyse.click()
@@ -125,9 +130,12 @@ def test_diagnose_in_a_real_browser(launcher, tmp_path):
     assert api_contract.API_KEY_HEADER not in source and launcher["api"] not in source
 
     with urllib.request.urlopen(launcher["metrics"], timeout=5) as response:
-        exposition = response.read().decode()
-    diagnose_calls = re.search(
-        rf'^{contract.API_CALL_METRIC}_count{{route="diagnose",outcome="ok"}} (\S+)$', exposition, re.M
-    )
-    assert diagnose_calls and float(diagnose_calls.group(1)) >= 1
-    assert re.search(rf'^{contract.PAGE_RENDER_METRIC}_count{{view="page"}} [1-9]', exposition, re.M)
+        samples = [
+            s for family in text_string_to_metric_families(response.read().decode()) for s in family.samples
+        ]
+    counts = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value for s in samples if s.name.endswith("_count")
+    }
+    diagnose_ok = (("outcome", "ok"), ("route", "diagnose"))
+    assert counts[(f"{contract.API_CALL_METRIC}_count", diagnose_ok)] >= 1
+    assert counts[(f"{contract.PAGE_RENDER_METRIC}_count", (("view", "page"),))] >= 1
