@@ -22,16 +22,16 @@ DOCKERFILE = UI_DIR / "Dockerfile"
 ALB = "alb.ingress.kubernetes.io"
 
 
-def application(stack: str) -> dict:
-    (app,) = [a for a in appsets.stack_applications(stack) if a["metadata"]["name"] == f"florai-ui-{stack}"]
+def application(stack: str, name: str) -> dict:
+    (app,) = [a for a in appsets.stack_applications(stack) if a["metadata"]["name"] == f"{name}-{stack}"]
     return app
 
 
-def render_application(stack: str, folder: Path) -> list[dict]:
-    """The overlay with the Application's kustomize images and patches, as Argo CD applies them."""
-    source = application(stack)["spec"]["source"]
+def render_application(stack: str, folder: Path, name: str = "florai-ui") -> list[dict]:
+    """The Application's path with its kustomize images and patches, as Argo CD applies them."""
+    source = application(stack, name)["spec"]["source"]
     images = []
-    for image in source["kustomize"]["images"]:
+    for image in source.get("kustomize", {}).get("images", []):
         name, _, new_name = image.partition("=")
         images.append({"name": name, "newName": new_name})
     kustomization = {
@@ -39,7 +39,7 @@ def render_application(stack: str, folder: Path) -> list[dict]:
         "kind": "Kustomization",
         "resources": [os.path.relpath(appsets.REPO_ROOT / source["path"], folder)],
         "images": images,
-        "patches": source["kustomize"]["patches"],
+        "patches": source.get("kustomize", {}).get("patches", []),
     }
     (folder / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     return manifests.kustomize(folder)
@@ -65,7 +65,9 @@ def test_rendered_ui_passes_the_schema_and_crd_validators(rendered, stack):
     assert validate.schema_errors(rendered[stack], validate.kubernetes_version(stack)) == []
     unresolved = {p for p in appsets.placeholders(rendered[stack]) if not p.startswith("args.")}
     assert unresolved == set(), "every stack value resolves from the cluster Secret"
-    assert validate.PLACEHOLDER not in json.dumps(rendered[stack])
+    assert validate.PLACEHOLDER not in json.dumps(rendered[stack]) and "set-by-bridge" not in json.dumps(
+        rendered[stack]
+    )
 
 
 def test_checkov_finds_no_failed_check_in_the_ui_manifests_and_dockerfile(rendered):
@@ -77,8 +79,8 @@ def test_checkov_finds_no_failed_check_in_the_ui_manifests_and_dockerfile(render
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_ui_ingress_shares_the_api_alb_group_and_host_behind_the_stack_waf(rendered, stack):
-    api_ingress = one(list(manifests.rendered(stack)), "Ingress", "florai")
+def test_ui_ingress_shares_the_api_alb_group_and_host_behind_the_stack_waf(rendered, stack, tmp_path):
+    api_ingress = one(render_application(stack, tmp_path, name="florai"), "Ingress", "florai")
     ui_ingress = one(rendered[stack], "Ingress", "florai-ui")
     ui, api = ui_ingress["metadata"]["annotations"], api_ingress["metadata"]["annotations"]
     assert ui[f"{ALB}/group.name"] == api[f"{ALB}/group.name"]
