@@ -14,7 +14,7 @@ from florai_ui import batch_table, contract
 from florai_ui.api_client import ApiClient, Photo
 from florai_ui.batch_table import COLUMNS
 from florai_ui.tasks import BY_TASK
-from florai_ui.views import consent, details, results
+from florai_ui.views import analyse, consent, details, results
 from ui_test_page import analyse_photos, errors, image_captions, open_page, progress_texts
 from ui_test_photos import leaf_jpeg, not_an_image, oversized_jpeg_bytes, truncated_jpeg
 
@@ -65,6 +65,18 @@ def test_identify_shows_species_care_and_no_heatmap(api):
     assert results.HEATMAP_CAPTION not in image_captions(at)
     care = [m.value for m in at.markdown if "**Light:**" in m.value]
     assert len(care) == 1 and "**Water:**" in care[0]
+
+
+def test_a_camera_photo_is_analysed_like_an_upload(api):
+    at = open_page()
+    at.toggle(key=analyse.KEY_USE_CAMERA).set_value(True).run()
+    at.camera_input(key=analyse.KEY_CAMERA).set_value(("shot.jpg", leaf_jpeg(6), JPEG))
+    at.run()
+    at.button(key=analyse.KEY_RUN).click().run()
+
+    assert errors(at) == []
+    assert len(progress_texts(at)) == 5
+    assert any(c.value.startswith("Model identify version ") for c in at.caption)
 
 
 def test_growth_stage_shows_the_timeline_of_the_plant_type(api):
