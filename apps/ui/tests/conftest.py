@@ -17,9 +17,9 @@ for folder in (UI_ROOT, UI_ROOT / "tests"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from florai_testkit.live_stack import ApiProcess  # noqa: E402
+from ui_test_page import API_KEY  # noqa: E402
 
-API_KEY = "ui-tests-dev-key-0123456789"
+from florai_testkit.live_stack import ApiProcess  # noqa: E402
 
 
 @pytest.fixture(scope="session")

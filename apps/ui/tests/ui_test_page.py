@@ -7,6 +7,8 @@ from florai_ui.views import analyse
 from streamlit.testing.v1 import AppTest
 
 RUN_TIMEOUT_S = 120
+# The development key of the tests' API servers (their FLORAI_API_KEY).
+API_KEY = "ui-tests-dev-key-0123456789"
 
 
 def open_page() -> AppTest:
