@@ -6,7 +6,7 @@ where the dashboards of dashboards/ are loaded under these uids (florai_dashboar
 
 from __future__ import annotations
 
-from florai_dashboards.boards import datastores, gitops, gpu, models, overview, slo
+from florai_dashboards.boards import datastores, gitops, gpu, models, overview, slo, ui
 
 # Rule file (alerts/rules/<stem>.yaml, or the generated SLO rules) -> the dashboard of that area.
 DASHBOARD_OF_RULES = {
@@ -17,6 +17,7 @@ DASHBOARD_OF_RULES = {
     "gpu": gpu.UID,
     "datastores": datastores.UID,
     "gitops": gitops.UID,
+    "ui": ui.UID,
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
-from florai_dashboards.boards import datastores, gitops, gpu, logs, models, overview, slo
+from florai_dashboards.boards import datastores, gitops, gpu, logs, models, overview, slo, ui
 
-BOARDS: tuple[ModuleType, ...] = (overview, models, slo, gpu, datastores, gitops, logs)
+BOARDS: tuple[ModuleType, ...] = (overview, models, slo, gpu, datastores, gitops, logs, ui)
 
 
 def builders() -> dict[str, Callable]:

@@ -115,6 +115,7 @@ def test_every_addon_and_the_apps_are_generated_for_each_stack(generated, stack)
     found = {a["metadata"]["name"] for a in generated[stack]}
     expected = {f"{addon}-{stack}" for addon in ADDONS | set(PLATFORM_PATHS)} | {
         f"florai-{stack}",
+        f"florai-ui-{stack}",
         f"florai-alerts-{stack}",
         f"florai-dashboards-{stack}",
     }
@@ -224,6 +225,7 @@ def test_repository_sources_are_this_repository_and_exist(generated, stack):
     apps = repo_sources(generated[stack])
     assert {a["spec"]["source"]["path"] for a in apps} == {
         f"apps/deploy/overlays/{stack}",
+        f"apps/deploy/ui/overlays/{stack}",
         "alerts",
         "dashboards",
         *PLATFORM_PATHS.values(),

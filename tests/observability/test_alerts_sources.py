@@ -90,7 +90,8 @@ GOOD_RULE = {
 
 
 def test_the_committed_rule_sources_load():
-    assert set(load_rule_sources()) == {"datastores", "edge", "gitops", "gpu", "inference", "kubernetes"}
+    sources = {"datastores", "edge", "gitops", "gpu", "inference", "kubernetes", "ui"}
+    assert set(load_rule_sources()) == sources
 
 
 @pytest.mark.parametrize(

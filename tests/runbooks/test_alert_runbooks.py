@@ -195,8 +195,9 @@ def external_metric_names() -> set[str]:
 
 
 def rendered_manifests() -> list[dict]:
-    """The prod overlay's rendered objects: pages address prod, like the plan they are checked with."""
-    return list(manifests.rendered(PAGE_STACK))
+    """The prod overlays' objects (API and web UI): pages address prod, like the plan they are checked by."""
+    ui = manifests.kustomize(REPO / "apps" / "deploy" / "ui" / "overlays" / PAGE_STACK)
+    return list(manifests.rendered(PAGE_STACK)) + ui
 
 
 def _argocd_documents() -> list[dict]:

@@ -1,0 +1,1 @@
+"""FlorAI web UI: a Streamlit page that calls the FlorAI API server side."""
