@@ -12,7 +12,7 @@ STACKS := dev staging prod
 DATA   ?= .data
 MODELS ?= $(DATA)/models
 
-.PHONY: help venv lock preview prices plan lint format test models serve bench manifests diff-manifests up drill
+.PHONY: help venv lock preview prices plan lint format test models serve ui bench manifests diff-manifests up drill
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ export PYTHONUNBUFFERED := 1
 SYSTEM_PACKAGES = @$(PYTHON) platform/florai_dev/system_packages.py
 NEED_PYTHON = @command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (Debian: apt-get install python3.11 python3.11-venv)" >&2; exit 1; }
 
-$(STAMP): requirements.lock pyproject.toml apps/pyproject.toml platform/florai_dev/venv.py platform/florai_dev/tools.py
+$(STAMP): requirements.lock pyproject.toml apps/pyproject.toml apps/ui/pyproject.toml platform/florai_dev/venv.py platform/florai_dev/tools.py
 	$(NEED_PYTHON)
 	$(SYSTEM_PACKAGES) venv
 	@$(PYTHON) platform/florai_dev/venv.py $(VENV)
@@ -54,6 +54,9 @@ models: $(MODELS)/.built ## build the reference models (untrained stand-ins) int
 
 serve: models ## run every route in one process on 127.0.0.1:$${PORT:-8000} on embedded defaults
 	FLORAI_MODELS_DIR=$(MODELS) FLORAI_DATA_DIR=$(DATA) $(PY) -m florai
+
+ui: models ## the API (embedded defaults) and the web UI on 127.0.0.1:8501; prints both URLs; Ctrl-C stops both
+	$(PY) -m florai_ui.local --models $(MODELS) --data $(DATA)
 
 bench: models ## inference benchmarks: limit vs service vs naive baseline, measured in one run
 	$(PY) apps/bench/run.py --models $(MODELS)

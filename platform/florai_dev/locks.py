@@ -1,12 +1,14 @@
 """Hashed lock files, generated from the dependencies declared once in the two pyproject files.
 
     apps/pyproject.toml   [project] dependencies          the "app" group: what the image runs
+    apps/ui/pyproject.toml [project] dependencies         the "ui" group: what the web UI image runs
     pyproject.toml        [project] dependencies          the "infra" group: Pulumi, preview, tooling
                           [project.optional-dependencies] "dev" (tests, linters, uv), "bench" (peers)
 
     apps/requirements.lock        app, torch 2.13.0+cpu           the CPU image
     apps/requirements-cuda.lock   app, torch 2.13.0 (CUDA 13.0)   the GPU image
-    requirements.lock             app+infra+dev+bench, CPU torch  every developer venv, CI
+    apps/ui/requirements.lock     ui                              the web UI image
+    requirements.lock             app+infra+ui+dev+bench, CPU     every developer venv, CI
 
 Which torch build each gets is explicit in its lock: ``2.13.0+cpu`` exists only on PyTorch's CPU
 index (or in a machine's own wheel folder, where pip is configured with one), while PyPI's
@@ -38,6 +40,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROOT_PYPROJECT = REPO_ROOT / "pyproject.toml"
 APP_PYPROJECT = REPO_ROOT / "apps" / "pyproject.toml"
+UI_PYPROJECT = REPO_ROOT / "apps" / "ui" / "pyproject.toml"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 TORCH_VERSION = "2.13.0"
 TORCH_CPU = f"torch=={TORCH_VERSION}+cpu"
@@ -51,8 +54,8 @@ COMPILE_COMMAND = "make lock"
 @dataclass(frozen=True)
 class Lock:
     path: Path
-    groups: tuple[str, ...]  # app, infra, dev, bench
-    torch: str  # "cpu" or "cuda"
+    groups: tuple[str, ...]  # app, infra, ui, dev, bench
+    torch: str  # "cpu", "cuda", or "none" (a lock without torch)
 
     @property
     def relative(self) -> str:
@@ -62,8 +65,9 @@ class Lock:
 
 APP_CPU = Lock(REPO_ROOT / "apps" / "requirements.lock", ("app",), "cpu")
 APP_CUDA = Lock(REPO_ROOT / "apps" / "requirements-cuda.lock", ("app",), "cuda")
-DEVELOPMENT = Lock(REPO_ROOT / "requirements.lock", ("app", "infra", "dev", "bench"), "cpu")
-LOCKS = (APP_CPU, APP_CUDA, DEVELOPMENT)
+DEVELOPMENT = Lock(REPO_ROOT / "requirements.lock", ("app", "infra", "ui", "dev", "bench"), "cpu")
+UI = Lock(REPO_ROOT / "apps" / "ui" / "requirements.lock", ("ui",), "none")
+LOCKS = (APP_CPU, APP_CUDA, DEVELOPMENT, UI)
 
 
 class LockError(RuntimeError):
@@ -72,8 +76,9 @@ class LockError(RuntimeError):
 
 def declared(group: str) -> list[str]:
     """The requirement strings declared for ``group``, as written in the pyproject file."""
-    if group == "app":
-        return list(tomllib.loads(APP_PYPROJECT.read_text())["project"]["dependencies"])
+    if group in ("app", "ui"):
+        pyproject = APP_PYPROJECT if group == "app" else UI_PYPROJECT
+        return list(tomllib.loads(pyproject.read_text())["project"]["dependencies"])
     project = tomllib.loads(ROOT_PYPROJECT.read_text())["project"]
     if group == "infra":
         return list(project["dependencies"])
@@ -186,8 +191,8 @@ def _uv() -> str:
 
 
 def _torch_source(torch: str) -> list[str]:
-    if torch == "cuda":
-        return []  # PyPI's Linux torch is the CUDA build
+    if torch in ("cuda", "none"):
+        return []  # PyPI's Linux torch is the CUDA build; a lock without torch needs no other index
     folder = local_torch_cpu_dir()
     if folder:
         return ["--find-links", folder]
@@ -239,7 +244,8 @@ def compile_all() -> None:
         _compile(APP_CUDA, [APP_PYPROJECT], [_without_torch(APP_CPU, shared)], [])
     finally:
         shared.unlink(missing_ok=True)
-    _compile(DEVELOPMENT, [ROOT_PYPROJECT, APP_PYPROJECT], [APP_CPU.path], ["dev", "bench"])
+    _compile(DEVELOPMENT, [ROOT_PYPROJECT, APP_PYPROJECT, UI_PYPROJECT], [APP_CPU.path], ["dev", "bench"])
+    _compile(UI, [UI_PYPROJECT], [DEVELOPMENT.path], [])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             compile_all()
         found = [p for lock in LOCKS for p in problems(lock)]
         found += disagreements(APP_CPU, DEVELOPMENT) + disagreements(APP_CPU, APP_CUDA)
+        found += disagreements(UI, DEVELOPMENT)
     except LockError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -56,10 +56,24 @@ AMTOOL = Requirement("amtool", "prometheus-alertmanager", "amtool routing tests"
 NODE = Requirement("node", "nodejs", "the Argo CD / Prometheus-operator CRD schema validator")
 NPM = Requirement("npm", "npm", "installs the CRD schema validator's pinned packages")
 VENV = Requirement("python3-venv", "python3-venv", "`python3 -m venv` on Debian's Python")
+CHROMIUM = Requirement("chromium", "chromium", "the web UI's real-browser test")
+CHROMEDRIVER = Requirement("chromedriver", "chromium-driver", "drives Chromium for the browser test")
 
 TARGETS: dict[str, tuple[Requirement, ...]] = {
     "venv": (VENV,),
-    "test": (VENV, POSTGRESQL, REDIS, PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL, NODE, NPM),
+    "test": (
+        VENV,
+        POSTGRESQL,
+        REDIS,
+        PROMETHEUS,
+        PROMTOOL,
+        ALERTMANAGER,
+        AMTOOL,
+        NODE,
+        NPM,
+        CHROMIUM,
+        CHROMEDRIVER,
+    ),
     "up": (VENV, PROMETHEUS, ALERTMANAGER),
     "drill": (VENV, POSTGRESQL),
 }

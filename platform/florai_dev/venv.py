@@ -92,9 +92,9 @@ def main(argv: list[str]) -> int:
     )
     steps.announce(f"{pins} pinned packages from {lock.name}, hash-checked")
     run_pip(python, ["install", "--no-deps", "--require-hashes", "-r", str(lock)], count_from="Collecting")
-    steps.announce("the repository's packages (editable): florai-platform, florai")
+    steps.announce("the repository's packages (editable): florai-platform, florai, florai-ui")
     editable = ["install", "--no-deps", "--no-build-isolation", "--quiet", "-e", str(REPO_ROOT)]
-    run_pip(python, [*editable, "-e", str(REPO_ROOT / "apps")])
+    run_pip(python, [*editable, "-e", str(REPO_ROOT / "apps"), "-e", str(REPO_ROOT / "apps" / "ui")])
     steps.announce("pinned tools into the venv: kubectl")
     done = subprocess.run([str(python), "-m", "florai_dev.tools", "install"])
     if done.returncode != 0:

@@ -16,10 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from florai_ui import contract
-from florai_ui.server import streamlit_env
-from florai_ui.tasks import BY_TASK
-from florai_ui.views.results import HEATMAP_CAPTION
 from prometheus_client.parser import text_string_to_metric_families
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
@@ -29,6 +25,10 @@ from ui_test_photos import leaf_jpeg
 
 from florai import contract as api_contract
 from florai_testkit.servers import ManagedProcess, free_port
+from florai_ui import contract
+from florai_ui.server import streamlit_env
+from florai_ui.tasks import BY_TASK
+from florai_ui.views.results import HEATMAP_CAPTION
 
 LAUNCH_TIMEOUT_S = 240.0
 WAIT_S = 120.0

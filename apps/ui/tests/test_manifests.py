@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from florai_ui import contract
-from florai_ui.api_client import SERVICE_OF_ROUTE, SERVICE_OF_TASK
 
 from florai import contract as api_contract
 from florai_gitops import appsets, manifests, validate
 from florai_infra import names
+from florai_ui import contract
+from florai_ui.api_client import SERVICE_OF_ROUTE, SERVICE_OF_TASK
 
 STACKS = manifests.ENVIRONMENTS
 UI_DIR = Path(__file__).resolve().parents[1]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from florai_ui import contract, metrics
-
 from florai_alerts.external_metrics import load_external_metrics
 from florai_dashboards.boards import ui as ui_board
+from florai_ui import contract, metrics
 
 REPO = Path(__file__).resolve().parents[3]
 SOURCES = {

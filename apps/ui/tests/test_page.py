@@ -10,15 +10,15 @@ import io
 
 import httpx
 import pytest
+from ui_test_page import API_KEY, analyse_photos, errors, image_captions, open_page, progress_texts
+from ui_test_photos import leaf_jpeg, not_an_image, oversized_jpeg_bytes, truncated_jpeg
+
+from florai import contract as api_contract
 from florai_ui import batch_table, contract
 from florai_ui.api_client import ApiClient, Photo
 from florai_ui.batch_table import COLUMNS
 from florai_ui.tasks import BY_TASK
 from florai_ui.views import analyse, consent, details, results
-from ui_test_page import API_KEY, analyse_photos, errors, image_captions, open_page, progress_texts
-from ui_test_photos import leaf_jpeg, not_an_image, oversized_jpeg_bytes, truncated_jpeg
-
-from florai import contract as api_contract
 
 pytestmark = pytest.mark.usefixtures("ui_settings")
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from florai_ui.tasks import BY_TASK
 from ui_test_page import API_KEY, analyse_photos, errors, open_page
 from ui_test_photos import leaf_jpeg
 
 from florai import contract as api_contract
 from florai_testkit.live_stack import ApiProcess
+from florai_ui.tasks import BY_TASK
 
 pytestmark = pytest.mark.usefixtures("ui_settings")
 

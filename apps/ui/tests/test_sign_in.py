@@ -6,9 +6,10 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+from ui_test_page import errors, open_page
+
 from florai_ui.oidc import DISCOVERY_PATH, auth_secrets_toml, write_auth_secrets
 from florai_ui.settings import load_settings
-from ui_test_page import errors, open_page
 
 ISSUER = "https://login.florai.example.com/realms/florai"
 OIDC = {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from streamlit.testing.v1 import AppTest
+
 from florai_ui.server import APP_SCRIPT
 from florai_ui.views import analyse
-from streamlit.testing.v1 import AppTest
 
 RUN_TIMEOUT_S = 120
 # The development key of the tests' API servers (their FLORAI_API_KEY).
