@@ -145,6 +145,25 @@ def scrape_targets(api_port: int, models_dir: Path) -> list[ScrapeTarget]:
     ]
 
 
+def web_ui(api: ApiProcess, folder: Path):
+    """The web UI (apps/ui) for ``api`` on free loopback ports; imported here: the stack runs without it."""
+    from florai_ui.local import UiProcess
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return UiProcess(api.url, api.api_key, folder / "ui.log", free_port(), free_port())
+
+
+def ui_scrape_target(metrics_port: int) -> ScrapeTarget:
+    """The UI's metrics, labelled as its ServiceMonitor (apps/deploy/ui) labels the pods."""
+    labels = {
+        NAMESPACE_LABEL: APP_NAMESPACE,
+        SERVICE_LABEL: "florai-ui",
+        "pod": "florai-ui-local",
+        "container": "florai-ui",
+    }
+    return ScrapeTarget(job="florai-ui", port=metrics_port, labels=labels)
+
+
 class ApiProcess:
     """``python -m florai`` on its embedded defaults (SQLite in ``data_dir``) with a known dev key."""
 
@@ -193,6 +212,7 @@ class LiveStack:
         for_overrides: Mapping[str, str] | None = None,
         api_key: str = DEV_API_KEY,
         base_dir: Path | None = None,
+        ui: bool = False,
     ) -> None:
         require_servers()  # before anything is created: a missing package leaves nothing behind
         self.dir = Path(tempfile.mkdtemp(prefix="florai-live-", dir=base_dir))
@@ -200,14 +220,18 @@ class LiveStack:
             self.receiver = WebhookReceiver(self.dir / "alerts.jsonl")
             models_dir = Path(models_dir).resolve()
             self.api = ApiProcess(models_dir, self.dir / "data", api_key)
+            self.ui = web_ui(self.api, self.dir / "ui") if ui else None
             self.alertmanager = AlertmanagerServer(self.receiver.url, base_dir=self.dir)
             rules = derive_rule_files(
                 rule_files if rule_files is not None else project_rule_files(),
                 self.dir / "rules",
                 for_overrides or {},
             )
+            targets = scrape_targets(self.api.port, models_dir)
+            if self.ui is not None:
+                targets.append(ui_scrape_target(self.ui.metrics_port))
             self.prometheus = PrometheusServer(
-                scrape_targets(self.api.port, models_dir),
+                targets,
                 rules,
                 alertmanager_port=self.alertmanager.port,
                 interval_s=interval_s,
@@ -219,7 +243,9 @@ class LiveStack:
 
     @property
     def urls(self) -> dict[str, str]:
+        ui = {"web ui": self.ui.url, "ui metrics": self.ui.metrics_url} if self.ui is not None else {}
         return {
+            **ui,
             "api": self.api.url + contract.API_PREFIX,
             "metrics": self.api.url + contract.METRICS_PATH,
             "prometheus": self.prometheus.url,
@@ -230,13 +256,16 @@ class LiveStack:
 
     @property
     def processes(self) -> list[ManagedProcess]:
-        return [self.api.process, self.alertmanager.process, self.prometheus.process]
+        ui = [self.ui.process] if self.ui is not None else []
+        return [self.api.process, *ui, self.alertmanager.process, self.prometheus.process]
 
     def start(self) -> LiveStack:
         try:
             self.receiver.start()
             self.alertmanager.start()
             self.api.start()
+            if self.ui is not None:
+                self.ui.start()
             self.prometheus.start()
         except BaseException:
             self.close()
@@ -245,7 +274,8 @@ class LiveStack:
 
     def close(self) -> None:
         """Stop every process (scraper first) and the receiver, delete the temp dir; safe to call twice."""
-        for stop in (self.prometheus.close, self.api.stop, self.alertmanager.close, self.receiver.stop):
+        ui = [self.ui.stop] if self.ui is not None else []
+        for stop in (self.prometheus.close, *ui, self.api.stop, self.alertmanager.close, self.receiver.stop):
             with contextlib.suppress(Exception):
                 stop()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -271,13 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--interval", type=float, default=5.0, help="scrape and rule evaluation interval, seconds"
     )
+    parser.add_argument("--no-ui", action="store_true", help="leave out the web UI")
     args = parser.parse_args(argv)
     if not args.models.is_dir():
         print(f"live_stack: no models at {args.models}: run `make models`", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        stack = LiveStack(args.models, interval_s=args.interval)
+        stack = LiveStack(args.models, interval_s=args.interval, ui=not args.no_ui)
     except ServerError as err:
         print(f"live_stack: {err}", file=sys.stderr)
         return 2

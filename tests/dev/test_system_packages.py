@@ -54,7 +54,8 @@ def test_without_the_rights_to_install_it_stops_at_once_with_the_command(tmp_pat
     assert len(lines) == 1, done.stderr
     assert "`make test` needs the Debian packages" in lines[0]
     assert "run `sudo apt-get update && sudo apt-get install -y --no-install-recommends" in lines[0]
-    for package in ("redis-server", "prometheus", "prometheus-alertmanager", "nodejs", "npm", "chromium-driver"):
+    wanted = ("redis-server", "prometheus", "prometheus-alertmanager", "nodejs", "npm", "chromium-driver")
+    for package in wanted:
         assert package in lines[0]
 
 

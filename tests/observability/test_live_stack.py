@@ -19,9 +19,11 @@ from PIL import Image
 from florai import contract
 from florai.metrics import EXPORTED
 from florai_alerts import alertmanager
+from florai_alerts.labels import APP_NAMESPACE
 from florai_alerts.runbooks import runbook_url
 from florai_dashboards.queries import dashboard_queries, metric_names, resolve_variables
 from florai_testkit.live_stack import LiveStack
+from florai_ui import contract as ui_contract
 
 ALERT = "FloraiModelNotLoaded"
 BROKEN_TASK = contract.TASK_GROWTH_STAGE
@@ -45,7 +47,7 @@ def stack(reference_models, tmp_path_factory):
         shutil.copytree(folder, models / task)
     with (models / BROKEN_TASK / "model.pt2").open("ab") as artifact:
         artifact.write(b"tampered")  # the manifest's sha256 no longer matches
-    with LiveStack(models, interval_s=INTERVAL_S, for_overrides={ALERT: SHORT_FOR}) as live:
+    with LiveStack(models, interval_s=INTERVAL_S, for_overrides={ALERT: SHORT_FOR}, ui=True) as live:
         yield live
 
 
@@ -130,7 +132,8 @@ def _counter(prometheus: str, expr: str) -> list[dict]:
 def test_one_process_is_scraped_once_and_one_request_counts_once(stack):
     """make up used to scrape the one API process once per service job: every request counted four times."""
     targets = httpx.get(f"{stack.prometheus.url}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
-    assert [t["scrapeUrl"] for t in targets] == [stack.urls["metrics"]]
+    api_targets = [t["scrapeUrl"] for t in targets if t["labels"]["job"] != ui_contract.APP_NAME]
+    assert api_targets == [stack.urls["metrics"]]
     route = f"{contract.API_PREFIX}/growth-stages/{{plant_type}}"  # a route no other test calls
     selector = f'florai_http_requests_total{{route="{route}"}}'
     assert _counter(stack.prometheus.url, selector) == []
@@ -146,3 +149,16 @@ def test_one_process_is_scraped_once_and_one_request_counts_once(stack):
     assert [float(s["value"][1]) for s in series] == [1.0]
     # The series carries the service the Ingress routes it to in the cluster.
     assert series[0]["metric"]["service"] == "florai-growth-stage"
+
+
+def test_make_up_serves_the_web_ui_and_scrapes_it_once(stack):
+    assert httpx.get(stack.urls["web ui"] + ui_contract.HEALTH_PATH, timeout=10).status_code == 200
+    selector = f'up{{job="{ui_contract.APP_NAME}"}}'
+    deadline = time.monotonic() + DEADLINE_S
+    series: list[dict] = []
+    while not series and time.monotonic() < deadline:
+        series = _query(stack.prometheus.url, selector)["data"]["result"]
+        time.sleep(0.2)
+    assert [float(s["value"][1]) for s in series] == [1.0]
+    assert series[0]["metric"]["service"] == ui_contract.APP_NAME
+    assert series[0]["metric"]["namespace"] == APP_NAMESPACE
