@@ -112,18 +112,21 @@ waf = Waf(
     "waf",
     WafArgs(prefix, settings.waf_rate_limit, kms.arn("logs"), settings.log_retention_days, tags),
 )
-registry = Registry(
-    "registry",
-    RegistryArgs(
-        names.image_repository(env),
-        settings.registry,
-        kms.arn("ecr"),
-        settings.is_dev,
-        protect,
-        tags,
-        pull_account_ids=settings.registry.pull_account_ids,
-        partition=partition,
-    ),
+registry, ui_registry = (
+    Registry(
+        component,
+        RegistryArgs(
+            repository,
+            settings.registry,
+            kms.arn("ecr"),
+            settings.is_dev,
+            protect,
+            tags,
+            pull_account_ids=settings.registry.pull_account_ids,
+            partition=partition,
+        ),
+    )
+    for component, repository in zip(("registry", "ui-registry"), names.image_repositories(env), strict=True)
 )
 models = ModelStore(
     "models",
@@ -197,7 +200,7 @@ ci = CiRoles(
         regions=[settings.region, *([settings.dr_region] if settings.dr_region else [])],
         account_id=account_id,
         partition=partition,
-        repository_arn=registry.repository_arn,
+        repository_arns=[registry.repository_arn, ui_registry.repository_arn],
         cluster_name=cluster.name,
         hosted_zone_id=settings.dns.hosted_zone_id,
         image_source_account_id=settings.github.image_source_account_id,
@@ -293,6 +296,7 @@ pulumi.export("redisAuthSecretArn", cache.auth_secret_arn)
 pulumi.export("appSigningKeysSecretArn", app_secrets.signing_keys_arn)
 pulumi.export("modelBucketName", models.bucket_name)
 pulumi.export("ecrRepositoryUrl", registry.repository_url)
+pulumi.export("uiEcrRepositoryUrl", ui_registry.repository_url)
 pulumi.export("hostedZoneId", settings.dns.hosted_zone_id)
 pulumi.export("apiHostname", settings.dns.api_hostname)
 pulumi.export("certificateArn", certificate.arn)

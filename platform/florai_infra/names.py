@@ -90,6 +90,16 @@ def app_signing_keys_secret(environment: str) -> str:
     return f"{secret_prefix(environment)}app/signing-keys"
 
 
+def ui_image_repository(environment: str) -> str:
+    """ECR repository of the web UI image (apps/ui), e.g. ``florai-prod/ui``."""
+    return f"{resource_prefix(environment)}/ui"
+
+
+def image_repositories(environment: str) -> tuple[str, ...]:
+    """Every ECR repository of a stack: CI pushes to each, promotion copies each."""
+    return (image_repository(environment), ui_image_repository(environment))
+
+
 def image_repository(environment: str) -> str:
     """ECR repository of the inference image of a stack, e.g. ``florai-prod/inference``."""
     return f"{resource_prefix(environment)}/inference"

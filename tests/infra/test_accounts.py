@@ -81,20 +81,20 @@ def test_promotion_pulls_across_accounts_only_from_the_previous_environment(stag
         (pull,) = [
             s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Sid"] == "PullSourceRepository"
         ]
-        assert (
-            pull["Resource"]
-            == f"arn:aws:ecr:us-east-1:{account_ids(source)[0]}:repository/florai-{source}/inference"
-        )
-        # ... and the source repository lets exactly this account pull.
-        source_policy = json.loads(
-            stack_plan(source).one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"]
-        )
-        (grant,) = source_policy["Statement"]
-        assert grant["Principal"] == {"AWS": [f"arn:aws:iam::{account_ids(plan.stack)[0]}:root"]}
-        assert all(
-            a.startswith(("ecr:BatchGet", "ecr:BatchCheck", "ecr:Describe", "ecr:GetDownload"))
-            for a in grant["Action"]
-        )
+        assert pull["Resource"] == [
+            f"arn:aws:ecr:us-east-1:{account_ids(source)[0]}:repository/florai-{source}/{image}"
+            for image in ("inference", "ui")
+        ]
+        # ... and each source repository lets exactly this account pull.
+        source_policies = stack_plan(source).by_type("aws:ecr/repositoryPolicy:RepositoryPolicy")
+        assert len(source_policies) == 2
+        for source_policy in source_policies:
+            (grant,) = json.loads(source_policy.inputs["policy"])["Statement"]
+            assert grant["Principal"] == {"AWS": [f"arn:aws:iam::{account_ids(plan.stack)[0]}:root"]}
+            assert all(
+                a.startswith(("ecr:BatchGet", "ecr:BatchCheck", "ecr:Describe", "ecr:GetDownload"))
+                for a in grant["Action"]
+            )
 
 
 def test_deploy_roles_reach_only_their_own_account(plan):

@@ -115,8 +115,10 @@ def test_image_push_reaches_only_this_stacks_repository(dev_plan):
     assert set(statements) == {"EcrLogin", "PushOwnRepository"}
     assert statements["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
     push = statements["PushOwnRepository"]
-    assert push["Resource"].endswith(f":repository/{names.image_repository('dev')}")
+    # The API image's and the web UI's repositories of this stack, nothing else.
+    assert [arn.split(":repository/")[1] for arn in push["Resource"]] == list(names.image_repositories("dev"))
     assert dev_plan.outputs["ecrRepositoryUrl"].endswith(names.image_repository("dev"))
+    assert dev_plan.outputs["uiEcrRepositoryUrl"].endswith(names.ui_image_repository("dev"))
     assert "ecr:PutImage" in push["Action"] and not any(a.startswith("ecr:Delete") for a in push["Action"])
 
 
@@ -125,9 +127,11 @@ def test_promotion_pulls_from_the_source_and_pushes_to_the_target(stack, source,
     plan = {"staging": staging_plan, "prod": prod_plan}[stack]
     statements = _statements(plan, IMAGE_PROMOTE)
     pull, push = statements["PullSourceRepository"], statements["PushOwnRepository"]
-    assert pull["Resource"].endswith(f":repository/{names.image_repository(source)}")
+    assert [arn.split(":repository/")[1] for arn in pull["Resource"]] == list(
+        names.image_repositories(source)
+    )
     assert not any(a in pull["Action"] for a in ("ecr:PutImage", "ecr:InitiateLayerUpload"))
-    assert push["Resource"].endswith(f":repository/{names.image_repository(stack)}")
+    assert [arn.split(":repository/")[1] for arn in push["Resource"]] == list(names.image_repositories(stack))
     assert "ecr:PutImage" in push["Action"]
 
 

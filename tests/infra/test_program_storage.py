@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from florai_infra import names
 from florai_infra.offline.engine import load_stack_config
 
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
@@ -38,17 +41,22 @@ def test_bucket_policy_denies_insecure_transport(plan):
     assert set(deny["Resource"]) == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
 
 
-def test_ecr_repository_is_immutable_scanned_and_kms_encrypted(plan):
-    repo = plan.one("aws:ecr/repository:Repository").inputs
-    assert repo["imageTagMutability"] == "IMMUTABLE"
-    assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
-    assert repo["encryptionConfigurations"][0]["encryptionType"] == "KMS"
-    assert repo["encryptionConfigurations"][0]["kmsKey"].startswith("arn:aws:kms:")
+def test_ecr_repositories_are_immutable_scanned_and_kms_encrypted(plan):
+    repos = plan.by_type("aws:ecr/repository:Repository")
+    assert sorted(r.inputs["name"] for r in repos) == sorted(names.image_repositories(plan.stack))
+    for repo in (r.inputs for r in repos):
+        assert repo["imageTagMutability"] == "IMMUTABLE"
+        assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repo["encryptionConfigurations"][0]["encryptionType"] == "KMS"
+        assert repo["encryptionConfigurations"][0]["kmsKey"].startswith("arn:aws:kms:")
 
 
-def test_ecr_lifecycle_keeps_n_tagged_and_expires_untagged(plan):
+@pytest.mark.parametrize("component", ["registry", "ui-registry"])
+def test_ecr_lifecycle_keeps_n_tagged_and_expires_untagged(plan, component):
     registry = load_stack_config(plan.stack).get("florai:registry", {})
-    rules = json.loads(plan.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])["rules"]
+    rules = json.loads(plan.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", component).inputs["policy"])[
+        "rules"
+    ]
     by_status = {r["selection"]["tagStatus"]: r["selection"] for r in rules}
     assert by_status["untagged"]["countType"] == "sinceImagePushed"
     assert by_status["tagged"]["countType"] == "imageCountMoreThan"

@@ -116,7 +116,7 @@ class CiRolesArgs:
     regions: list[str]  # the stack's region, then its DR region if any
     account_id: str
     partition: str
-    repository_arn: pulumi.Input[str]  # this stack's ECR repository
+    repository_arns: list[pulumi.Input[str]]  # this stack's ECR repositories (API image, UI image)
     cluster_name: pulumi.Input[str]
     hosted_zone_id: str
     image_source_account_id: str | None  # the previous environment's account (promotion source)
@@ -151,21 +151,21 @@ def ecr_login() -> dict:
 def image_push_policy(a: CiRolesArgs) -> list[dict]:
     return [
         ecr_login(),
-        {"Sid": "PushOwnRepository", "Effect": "Allow", "Action": ECR_PUSH, "Resource": a.repository_arn},
+        {"Sid": "PushOwnRepository", "Effect": "Allow", "Action": ECR_PUSH, "Resource": a.repository_arns},
     ]
 
 
 def image_promote_policy(a: CiRolesArgs) -> list[dict]:
-    source = names.image_repository(names.PROMOTED_FROM[a.environment])
+    sources = names.image_repositories(names.PROMOTED_FROM[a.environment])
     return [
         ecr_login(),
         {
             "Sid": "PullSourceRepository",
             "Effect": "Allow",
             "Action": ECR_PULL,
-            "Resource": a.ecr_arn(source, a.image_source_account_id),
+            "Resource": [a.ecr_arn(source, a.image_source_account_id) for source in sources],
         },
-        {"Sid": "PushOwnRepository", "Effect": "Allow", "Action": ECR_PUSH, "Resource": a.repository_arn},
+        {"Sid": "PushOwnRepository", "Effect": "Allow", "Action": ECR_PUSH, "Resource": a.repository_arns},
     ]
 
 
