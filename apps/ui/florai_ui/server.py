@@ -19,7 +19,7 @@ PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 def streamlit_argv(port: int = contract.UI_PORT, address: str = "0.0.0.0") -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
+        sys.executable, "-m", "florai_ui.streamlit_main", "run", str(APP_SCRIPT),
         "--server.port", str(port),
         "--server.address", address,
         "--server.headless", "true",

@@ -31,8 +31,15 @@ def models_dir(reference_models: dict[str, Path]) -> Path:
 
 @pytest.fixture(scope="module")
 def api(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
-    """One real API server for the test module, with the development key API_KEY."""
-    server = ApiProcess(models_dir, tmp_path_factory.mktemp("api-data"), API_KEY)
+    """One real API server for the test module, with the development key API_KEY.
+
+    Its rate limit is generous: a page run makes several calls, and these tests are about the page,
+    not the limiter (test_page_refusals.py meets a real 429 on purpose, with a slow limit).
+    """
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FLORAI_RATE_LIMIT_PER_S", "1000")
+        env.setenv("FLORAI_RATE_LIMIT_BURST", "1000")
+        server = ApiProcess(models_dir, tmp_path_factory.mktemp("api-data"), API_KEY)
     server.start()
     try:
         yield server
