@@ -51,3 +51,16 @@ def test_a_program_runs_twice_in_one_process_with_parents_dependencies_and_outpu
     assert first.outputs["databasePassword"] == SECRET_MARK
     assert first.outputs["modelBucket"] == "florai-dev-models"
     assert "v1:x" not in json.dumps(first.outputs)
+
+
+def test_a_run_after_asyncio_run_left_no_event_loop_still_works():
+    """asyncio.run() (as async app tests use) leaves the thread without a loop; the engine makes one."""
+    import asyncio
+
+    async def nothing() -> None:
+        return None
+
+    asyncio.run(nothing())
+    config = {"florai:environment": "dev", "aws:region": "eu-west-1", "florai:dbPassword": {"secure": "v1:x"}}
+    plan = run_stack("dev", config=config, program=PROGRAMS / "small_stack.py")
+    assert plan.outputs["modelBucket"] == "florai-dev-models"

@@ -169,6 +169,17 @@ def _wire_config(config: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     return wire, secret_keys
 
 
+def _current_event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    return loop
+
+
 def run_stack(
     stack: str,
     config: dict[str, Any] | None = None,
@@ -183,6 +194,9 @@ def run_stack(
     wire, secret_keys = _wire_config(config)
     region = wire.get("aws:region", "us-east-1")
 
+    # The SDK creates its futures on the thread's current event loop from set_mocks on, and the stack
+    # runs to completion on it: make sure there is one (an earlier asyncio.run() leaves none behind).
+    loop = _current_event_loop()
     account_id = stack_account_id(config)
     if "aws:allowedAccountIds" not in config:  # the stack names no account: the engine's is invented
         remember_account(account_id)
@@ -203,12 +217,6 @@ def run_stack(
     def main() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
-    # The SDK's outputs live on the thread's current event loop; run the stack to completion on it.
-    try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(run_in_stack(main))
     finally:
