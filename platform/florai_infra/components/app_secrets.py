@@ -32,14 +32,8 @@ class AppSecrets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("florai:secrets:AppSecrets", name, None, opts)
-        secret = aws.secretsmanager.Secret(
-            f"{name}-signing-keys",
-            name=args.secret_name,
-            description="FlorAI API-key pepper and JWT signing key",
-            kms_key_id=args.secret_key_arn,
-            recovery_window_in_days=0 if args.environment == "dev" else 7,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+        secret = self._secret(
+            f"{name}-signing-keys", args.secret_name, "FlorAI API-key pepper and JWT signing key", args
         )
         value = pulumi.Output.all(
             generated_password(API_KEY_PEPPER_LENGTH), generated_password(JWT_KEY_LENGTH)
@@ -58,16 +52,25 @@ class AppSecrets(pulumi.ComponentResource):
         self.signing_keys_arn = secret.arn
         # The pager and chat credentials: created empty, filled once by a person (no value in git or
         # in the state); the alertmanager-receivers ExternalSecret reads it.
-        receivers = aws.secretsmanager.Secret(
+        receivers = self._secret(
             f"{name}-alerting-receivers",
-            name=args.receivers_secret_name,
-            description="Alertmanager receivers: PagerDuty routing key and Slack webhook URL (set by hand)",
-            kms_key_id=args.secret_key_arn,
-            recovery_window_in_days=0 if args.environment == "dev" else 7,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            args.receivers_secret_name,
+            "Alertmanager receivers: PagerDuty routing key and Slack webhook URL (set by hand)",
+            args,
         )
         self.receivers_arn = receivers.arn
         self.register_outputs(
             {"signing_keys_arn": self.signing_keys_arn, "receivers_arn": self.receivers_arn}
+        )
+
+    def _secret(self, resource: str, name: str, description: str, args: AppSecretsArgs):
+        """A secret of the stack, encrypted with its secrets key; dev's go at once when deleted."""
+        return aws.secretsmanager.Secret(
+            resource,
+            name=name,
+            description=description,
+            kms_key_id=args.secret_key_arn,
+            recovery_window_in_days=0 if args.environment == "dev" else 7,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
