@@ -94,9 +94,10 @@ def running_service(
     max_batch_size: int,
     torch_threads: int | None = None,
     command: tuple[str, ...] = SERVICE_COMMAND,
+    services: str = TASK_IDENTIFY,
 ) -> Iterator[Service]:
-    """Start ``python -m florai`` (identify only; or ``command`` with the same environment) on a
-    free loopback port; yield it once /readyz is 200."""
+    """Start ``python -m florai`` (``services``, identify by default; or ``command`` with the same
+    environment) on a free loopback port; yield it once /readyz is 200."""
     port = free_port()
     threads = {THREADS_ENV: str(torch_threads)} if torch_threads else {}
     with tempfile.TemporaryDirectory(prefix="florai-bench-") as data:
@@ -104,7 +105,7 @@ def running_service(
             **os.environ,
             "PORT": str(port),
             "HOST": "127.0.0.1",
-            "FLORAI_SERVICES": TASK_IDENTIFY,
+            "FLORAI_SERVICES": services,
             "FLORAI_MODELS_DIR": str(models),
             "FLORAI_DATA_DIR": data,
             "FLORAI_API_KEY": BENCH_API_KEY,
@@ -168,6 +169,7 @@ async def drive(
     seconds: float,
     max_requests: int,
     warmup_s: float,
+    path: str = f"{API_PREFIX}/identify",
 ) -> LoadResult:
     """``concurrency`` workers post unique JPEGs back to back for ``warmup_s + seconds``.
 
@@ -182,7 +184,7 @@ async def drive(
         "Content-Type": f"multipart/form-data; boundary={MULTIPART_BOUNDARY}",
     }
     client_cpu, server_cpu = time.process_time(), service.cpu_seconds()
-    url = f"{API_PREFIX}/identify"
+    url = path
     measure_from = time.perf_counter() + warmup_s
     stop_at = measure_from + seconds
 
