@@ -21,97 +21,97 @@ class ServiceError(Exception):
         self.retry_after_s = retry_after_s
 
 
-class MalformedBody(ServiceError):
+class MalformedBodyError(ServiceError):
     """The body is not the multipart/form-data it claims to be."""
 
     code = "invalid_multipart"
 
 
-class UnsupportedMedia(ServiceError):
+class UnsupportedMediaError(ServiceError):
     """A body or image in a format the service does not take."""
 
     code = "unsupported_media"
 
 
-class InvalidImage(ServiceError):
+class InvalidImageError(ServiceError):
     """An image that cannot be used: empty, corrupt, truncated, or a decompression bomb."""
 
     code = "invalid_image"
 
 
-class TooLarge(ServiceError):
+class TooLargeError(ServiceError):
     """A body, an image or a request's declared pixels over the contract's limits."""
 
     code = "too_large"
 
 
-class TooManyItems(ServiceError):
+class TooManyItemsError(ServiceError):
     """More images in one /batch call than contract.MAX_BATCH_ITEMS."""
 
     code = "too_many_items"
 
 
-class UnknownTask(ServiceError):
+class UnknownTaskError(ServiceError):
     """A /batch task this deployment does not serve."""
 
     code = "unknown_task"
 
 
-class NotFound(ServiceError):
+class NotFoundError(ServiceError):
     """An id the catalogue does not know."""
 
     code = "not_found"
 
 
-class InvalidConsent(ServiceError):
+class InvalidConsentError(ServiceError):
     """A consent change the consent service refuses."""
 
     code = "invalid_consent"
 
 
-class ConsentConflict(ServiceError):
+class ConsentConflictError(ServiceError):
     """The settings changed since the version the caller named."""
 
     code = "conflict"
 
 
-class Unauthenticated(ServiceError):
+class UnauthenticatedError(ServiceError):
     """No credentials, or credentials that do not verify."""
 
     code = "unauthorized"
 
 
-class RateLimited(ServiceError):
+class RateLimitedError(ServiceError):
     """The caller's token bucket (or its address's failed-authentication bucket) is empty."""
 
     code = "rate_limited"
 
 
-class QueueFull(ServiceError):
+class QueueFullError(ServiceError):
     """The task's inference queue is at capacity, or draining."""
 
     code = "queue_full"
 
 
-class ModelUnavailable(ServiceError):
+class ModelUnavailableError(ServiceError):
     """The task's model did not load on this instance."""
 
     code = "model_unavailable"
 
 
-class InferenceFailed(ServiceError):
+class InferenceFailedError(ServiceError):
     """The forward pass of the batch this image was in failed (the worker lives on)."""
 
     code = "inference_failed"
 
 
-class StorageUnavailable(ServiceError):
+class StorageUnavailableError(ServiceError):
     """The consent database cannot be reached right now."""
 
     code = "database_unavailable"
 
 
-class ImageStoreUnavailable(ServiceError):
+class ImageStoreUnavailableError(ServiceError):
     """Kept images cannot be deleted right now (the image store did not answer)."""
 
     code = "image_store_unavailable"
