@@ -204,7 +204,8 @@ class InferenceWorker:
         # at concurrency 8 or 32. libgomp reads the variable once, at start-up, so setting it here
         # affects only processes started later.
         os.environ.setdefault(GOMP_SPINCOUNT_ENV, str(GOMP_SPINCOUNT))
-        process.start()
+        with worker_environ():  # the child inherits the environment as it is at this moment
+            process.start()
         child.close()
         return process, parent
 

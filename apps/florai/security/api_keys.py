@@ -134,8 +134,11 @@ class ApiKeyStore:
         with self.db.session() as session:
             return session.execute(query.values(revoked_at=self.clock())).rowcount == 1
 
-    def list(self, user_id: str) -> list[ApiKeyInfo]:
-        query = select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at, ApiKey.id)
+    def list(self, user_id: str | None = None) -> list[ApiKeyInfo]:
+        """The keys of ``user_id`` (every user's when None), oldest first; never their secrets."""
+        query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+        if user_id is not None:
+            query = query.where(ApiKey.user_id == user_id)
         with self.db.session() as session:
             return [
                 ApiKeyInfo(r.id, r.user_id, r.name, r.prefix, r.created_at, r.revoked_at)
