@@ -76,6 +76,7 @@ def free_port() -> int:
 class Service:
     base_url: str
     pid: int
+    request_path: str = f"{API_PREFIX}/identify"
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far (Linux /proc)."""
@@ -86,6 +87,23 @@ class Service:
 SERVICE_COMMAND = (sys.executable, "-m", "florai")
 # (d) the floor: the service's serving parts without the app (bench.floor).
 FLOOR_COMMAND = (sys.executable, str(Path(__file__).with_name("floor.py")))
+# (f) LitServe serving the same artifact (bench.litserve_peer).
+LITSERVE_COMMAND = (sys.executable, str(Path(__file__).with_name("litserve_peer.py")))
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A server the bench drives: how to start it, when it is ready, where it takes an image."""
+
+    name: str
+    command: tuple[str, ...]
+    ready_path: str = READY_PATH
+    request_path: str = f"{API_PREFIX}/identify"
+
+
+SERVICE = Peer("service", SERVICE_COMMAND)
+FLOOR = Peer("floor", FLOOR_COMMAND)
+LITSERVE = Peer("litserve", LITSERVE_COMMAND, ready_path="/health", request_path="/predict")
 
 
 @contextmanager
@@ -93,11 +111,11 @@ def running_service(
     models: Path,
     max_batch_size: int,
     torch_threads: int | None = None,
-    command: tuple[str, ...] = SERVICE_COMMAND,
+    peer: Peer = SERVICE,
     services: str = TASK_IDENTIFY,
 ) -> Iterator[Service]:
-    """Start ``python -m florai`` (``services``, identify by default; or ``command`` with the same
-    environment) on a free loopback port; yield it once /readyz is 200."""
+    """Start ``peer`` (``python -m florai`` serving ``services``, identify by default, unless another
+    peer) on a free loopback port with the service's environment; yield it once it is ready."""
     port = free_port()
     threads = {THREADS_ENV: str(torch_threads)} if torch_threads else {}
     with tempfile.TemporaryDirectory(prefix="florai-bench-") as data:
@@ -117,11 +135,11 @@ def running_service(
         }
         log_path = Path(data) / "server.log"
         with log_path.open("wb") as log:
-            server = subprocess.Popen(list(command), env=env, stdout=log, stderr=log)
+            server = subprocess.Popen(list(peer.command), env=env, stdout=log, stderr=log)
             base = f"http://127.0.0.1:{port}"
             try:
-                wait_ready(base, server, log_path)
-                yield Service(base, server.pid)
+                wait_ready(base + peer.ready_path, server, log_path)
+                yield Service(base, server.pid, peer.request_path)
             finally:
                 server.terminate()
                 try:
@@ -131,13 +149,13 @@ def running_service(
                     server.wait()
 
 
-def wait_ready(base: str, server: subprocess.Popen, log_path: Path) -> None:
+def wait_ready(ready_url: str, server: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"the service exited ({server.returncode}):\n{log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(base + READY_PATH, timeout=2).status_code == 200:
+            if httpx.get(ready_url, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -169,7 +187,7 @@ async def drive(
     seconds: float,
     max_requests: int,
     warmup_s: float,
-    path: str = f"{API_PREFIX}/identify",
+    path: str | None = None,
 ) -> LoadResult:
     """``concurrency`` workers post unique JPEGs back to back for ``warmup_s + seconds``.
 
@@ -184,7 +202,7 @@ async def drive(
         "Content-Type": f"multipart/form-data; boundary={MULTIPART_BOUNDARY}",
     }
     client_cpu, server_cpu = time.process_time(), service.cpu_seconds()
-    url = path
+    url = path or service.request_path
     measure_from = time.perf_counter() + warmup_s
     stop_at = measure_from + seconds
 

@@ -31,6 +31,7 @@ HEADERS_TOO_LARGE = (
 class BoundedHeadersProtocol(HttpToolsProtocol):
     _head_bytes = 0
     _in_head = True  # until a request's headers are complete, and again once it is done
+    _ended = False  # a head or a message ended in the chunk being parsed: its bytes are not all head
 
     def on_message_begin(self) -> None:
         self._head_bytes = 0
@@ -39,16 +40,19 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._ended = True
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head = True
+        self._ended = True
         self._head_bytes = 0
 
     def data_received(self, data: bytes) -> None:
+        self._ended = False
         super().data_received(data)
-        if self._in_head and not self.transport.is_closing():
+        if self._in_head and not self._ended and not self.transport.is_closing():
             self._head_bytes += len(data)
             if self._head_bytes > contract.MAX_HEADER_BYTES:
                 self.transport.write(HEADERS_TOO_LARGE)

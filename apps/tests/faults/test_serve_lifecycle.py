@@ -143,6 +143,14 @@ def test_request_heads_over_the_limit_get_431_and_the_server_serves_on(tmp_path)
         assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["code"] == "headers_too_large"
         big_but_allowed = {"X-Note": "b" * (contract.MAX_HEADER_BYTES // 2), contract.API_KEY_HEADER: key}
         assert httpx.get(f"{base}{contract.API_PREFIX}/consent", headers=big_but_allowed).status_code == 200
+        # Bodies are not heads: a body far over the head limit reaches the app, request after request.
+        with httpx.Client(base_url=base) as keep_alive:
+            for _ in range(3):
+                body = {"store_images": True, "padding": "p" * (4 * contract.MAX_HEADER_BYTES)}
+                answer = keep_alive.put(
+                    f"{contract.API_PREFIX}/consent", json=body, headers={contract.API_KEY_HEADER: key}
+                )
+                assert answer.status_code == 422 and "padding" in answer.text
 
 
 def test_the_access_log_holds_paths_without_query_strings(tmp_path):
