@@ -16,6 +16,8 @@
 (f) LitServe: the same model artifact, decode and preprocessing behind LitServe as its documentation
     and its own CPU benchmark set it up (bench.litserve_peer), driven like (b) in the same rounds:
     service / LitServe at concurrency 1, 8 and 32, and both p50 and p99.
+The servers of (b), (d) and (f) run side by side, but only the one being measured runs: the others
+are stopped (SIGSTOP to their process groups), since an idle LitServe polls its queues on every CPU.
 
 The machine may be shared and its speed drifts (a VM's neighbours), so each concurrency runs in
 ROUNDS short rounds, each bracketed by short runs of its in-process reference (the limit at its best
@@ -224,6 +226,8 @@ def measure(args: argparse.Namespace, model, photos: list[bytes], loops: Paralle
             )
             for peer in PEERS
         }
+        for server in servers.values():
+            server.pause()  # each one runs only while it is measured
         for concurrency in CONCURRENCY:
             reference = single if concurrency == 1 else limit
             around = [reference.measure()]
@@ -233,8 +237,10 @@ def measure(args: argparse.Namespace, model, photos: list[bytes], loops: Paralle
                 # Rotate who goes first, so none always follows the in-process reference.
                 names = list(servers)
                 for name in names[index % len(names) :] + names[: index % len(names)]:
+                    servers[name].resume()
                     load = drive(servers[name], photos, concurrency, args.seconds, args.max_requests, warmup)
                     rounds[name].append(asyncio.run(load))
+                    servers[name].pause()
                 around.append(reference.measure())
             rows.append(service_row(concurrency, rounds["service"], around, rounds["litserve"]))
             floor_rows.append(service_row(concurrency, rounds["floor"], around))

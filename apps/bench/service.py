@@ -4,8 +4,10 @@ fixed concurrency by a lean keep-alive client (bench.loopback_http), bounded by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +27,7 @@ from florai.inference.runtime import THREADS_ENV
 
 BENCH_API_KEY = "bench-key-not-a-secret"
 READY_TIMEOUT_S = 120.0
+STOP_GRACE_S = 10.0
 # The bench measures inference, not the per-key rate limiter: lift it far above any reachable rate.
 UNLIMITED_RATE = "1000000"
 
@@ -75,8 +78,16 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class Service:
     base_url: str
-    pid: int
+    pid: int  # the server's main process, which leads its own process group (with its workers)
     request_path: str = f"{API_PREFIX}/identify"
+
+    def pause(self) -> None:
+        """Stop every process of the server (SIGSTOP to its group): an idle server that polls its
+        queues (LitServe's do) must not take CPU from the one being measured."""
+        os.killpg(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.pid, signal.SIGCONT)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far (Linux /proc)."""
@@ -135,18 +146,41 @@ def running_service(
         }
         log_path = Path(data) / "server.log"
         with log_path.open("wb") as log:
-            server = subprocess.Popen(list(peer.command), env=env, stdout=log, stderr=log)
+            # Its own process group: the server and every process it starts are stopped together.
+            server = subprocess.Popen(
+                list(peer.command), env=env, stdout=log, stderr=log, start_new_session=True
+            )
             base = f"http://127.0.0.1:{port}"
             try:
                 wait_ready(base + peer.ready_path, server, log_path)
                 yield Service(base, server.pid, peer.request_path)
             finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                stop_group(server)
+
+
+def stop_group(server: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group, SIGKILL to what is left of it after a grace period."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGCONT)  # a paused group cannot handle SIGTERM
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    deadline = time.monotonic() + STOP_GRACE_S
+    while time.monotonic() < deadline and _group_alive(server.pid):
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # children that outlived their parent (LitServe's do)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def wait_ready(ready_url: str, server: subprocess.Popen, log_path: Path) -> None:
