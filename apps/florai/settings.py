@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -46,6 +47,14 @@ def mask_credentials(value: str) -> str:
         return value
     user, colon, _ = rest[:at].partition(":")
     return f"{scheme}://{user}{':***' if colon else ''}{rest[at:]}"
+
+
+def _parses(url: str, parser: Callable[[str], object]) -> None:
+    """ValueError unless ``parser`` takes ``url``; its message may quote the URL, so it is not shown."""
+    try:
+        parser(url)
+    except Exception as exc:
+        raise ValueError(f"not a valid URL ({type(exc).__name__})") from None
 
 
 class Settings(BaseSettings):
@@ -156,10 +165,7 @@ class Settings(BaseSettings):
         if value:
             from sqlalchemy.engine import make_url
 
-            try:
-                make_url(value).port  # noqa: B018 (parses the port too)
-            except Exception as exc:  # the parser's message may quote the URL: never show it
-                raise ValueError(f"not a valid URL ({type(exc).__name__})") from None
+            _parses(value, lambda url: make_url(url).port)  # the port is parsed on access
         return value
 
     @field_validator("redis_url")
@@ -170,10 +176,7 @@ class Settings(BaseSettings):
         if value:
             from redis.connection import parse_url
 
-            try:
-                parse_url(value)
-            except Exception as exc:  # the parser's message may quote the URL: never show it
-                raise ValueError(f"not a valid URL ({type(exc).__name__})") from None
+            _parses(value, parse_url)
         return value or None
 
     @field_validator("cors_origins", mode="before")

@@ -17,7 +17,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
 
 from florai import contract
 from florai.security import (
@@ -30,6 +29,7 @@ from florai.security import (
 )
 from florai.services.errors import RateLimitedError, StorageUnavailableError, UnauthenticatedError
 from florai.services.offload import off_loop_if_blocking
+from florai.services.ports import TokenBuckets
 from florai.storage import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,6 @@ KEY_CACHE_ENTRIES = 10_000
 DATABASE_RETRY_AFTER_S = 5
 MISSING_CREDENTIALS = f"missing credentials: send {contract.API_KEY_HEADER} or Authorization: Bearer <JWT>"
 INVALID_CREDENTIALS = "invalid API key or token"
-
-
-class TokenBuckets(Protocol):
-    """Per-subject token buckets (florai.security: in-process, or Redis with an in-process fallback)."""
-
-    def hit(self, key: str, cost: int = 1) -> RateLimitDecision: ...
 
 
 def retry_after(decision: RateLimitDecision) -> int:

@@ -15,13 +15,12 @@ import hashlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from florai import contract
-from florai.cache import PredictionCache, prediction_key
+from florai.cache import prediction_key
 from florai.catalogue import Catalogue
 from florai.inference import batcher
-from florai.inference.execution import Explanation, Scores
+from florai.inference.execution import Scores
 from florai.inference.images import ImageError, UnsupportedImageError, declared_pixels
 from florai.metrics import CACHE_HITS, CACHE_MISSES
 from florai.models.manifest import ModelManifest
@@ -38,17 +37,7 @@ from florai.services.errors import (
     UnsupportedMediaError,
 )
 from florai.services.offload import off_loop_if_blocking
-
-
-class InferenceEngine(Protocol):
-    """One task's model (florai.inference.engine.Engine)."""
-
-    @property
-    def manifest(self) -> ModelManifest: ...
-
-    async def predict(self, data: bytes) -> Scores: ...
-
-    async def explain(self, data: bytes) -> Explanation: ...
+from florai.services.ports import InferenceEngine, PredictionCache
 
 
 @dataclass(frozen=True)

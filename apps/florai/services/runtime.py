@@ -24,6 +24,7 @@ from florai.models.source import record_load_failure, resolve_model
 from florai.services.authentication import Authenticator, RateLimits
 from florai.services.consent import ConsentAccess
 from florai.services.erasure import ImageErasure
+from florai.services.ports import InferenceEngine
 from florai.services.prediction import PredictionService, label_names
 from florai.services.retention import RetentionWriter
 from florai.settings import Settings
@@ -46,7 +47,7 @@ class Runtime:
     erasure: ImageErasure | None = None
     # The development key's notice (embedded mode, generated key): printed once the port accepts.
     dev_key_notice: str | None = None
-    engines: dict[str, Engine] = field(default_factory=dict)
+    engines: dict[str, InferenceEngine] = field(default_factory=dict)
     model_errors: dict[str, str] = field(default_factory=dict)
     # SIGTERM arrived: still serving while the endpoints update, but no longer ready.
     draining: bool = False
