@@ -105,7 +105,9 @@ def worker_environment(environ: dict[str, str]) -> dict[str, str]:
 @contextlib.contextmanager
 def worker_environ() -> Iterator[None]:
     """The process environment reduced for the block (a spawned child inherits ``os.environ`` as it is
-    when it starts), then restored; one start at a time."""
+    when it starts; multiprocessing takes no environment of its own), then restored; one start at a
+    time. The block lasts one fork-exec: a thread of the server that reads the environment in that
+    moment (none does on the request path) would see it reduced."""
     with _ENVIRON_LOCK:
         saved = dict(os.environ)
         kept = worker_environment(saved)

@@ -123,7 +123,7 @@ def bad_requests(method: str, path: str, make_png) -> list[dict]:  # noqa: ANN00
 
 def test_every_4xx_a_route_answers_is_documented(serve, dev_headers, make_png):
     seen: dict[tuple[str, str], set[int]] = {}
-    with serve(rate_limit_per_s=0.001, rate_limit_burst=1000) as client:
+    with serve(rate_limit_per_s=0.001, rate_limit_burst=1000, inference_worker="thread") as client:
         schema = client.get("/openapi.json").json()
         routes = [
             (method.upper(), path)
@@ -140,7 +140,7 @@ def test_every_4xx_a_route_answers_is_documented(serve, dev_headers, make_png):
                 headers = {**dev_headers, **request.pop("headers", {})}
                 statuses.add(client.request(method, path, headers=headers, **request).status_code)
             statuses.add(client.request(method, path).status_code)  # no credentials
-    with serve(rate_limit_per_s=0.001, rate_limit_burst=1) as limited:
+    with serve(rate_limit_per_s=0.001, rate_limit_burst=1, inference_worker="thread") as limited:
         for method, template in routes:
             path = (
                 template.replace("{species_id}", "x")
