@@ -22,41 +22,34 @@ from typing import Any
 
 from florai import contract
 from florai.api import multipart
-from florai.api.schemas import DEFAULT_TOP_K
-from florai.inference.batcher import Batcher
+from florai.inference.engine import Engine
 from florai.inference.worker import WorkerPool
-from florai.models.loader import load_model
+from florai.models.source import resolve_model
 from florai.settings import Settings, load_settings
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class FloorServer:
-    """An ASGI app: the identify model behind its batcher and worker pool, and nothing else."""
+    """An ASGI app: the identify model's engine (batcher and worker pool), and nothing else."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.batcher: Batcher | None = None
-        self.pool: WorkerPool | None = None
+        self.engine: Engine | None = None
         self.labels: tuple[str, ...] = ()
 
     async def start(self) -> None:
         settings = self.settings
-        uri = settings.model_uri(contract.TASK_IDENTIFY)
-        model = await asyncio.to_thread(load_model, uri, settings.device)
-        self.pool = WorkerPool.sized_for(model, 1, settings.inference_processes)
-        await asyncio.to_thread(self.pool.start)
-        self.batcher = Batcher(
-            self.pool, max_batch_size=settings.max_batch_size, max_queue=settings.max_queue
-        )
-        await self.batcher.start()
-        self.labels = model.manifest.labels
+        source = await asyncio.to_thread(resolve_model, settings.model_uri(contract.TASK_IDENTIFY))
+        pool = WorkerPool.sized_for(source, 1, settings.inference_processes, settings.device)
+        await asyncio.to_thread(pool.start)
+        self.engine = Engine(pool, max_batch_size=settings.max_batch_size, max_queue=settings.max_queue)
+        await self.engine.start()
+        self.labels = source.manifest.labels
 
     async def stop(self) -> None:
-        if self.batcher is not None:
-            await self.batcher.drain(self.settings.drain_timeout_s)
-        if self.pool is not None:
-            await asyncio.to_thread(self.pool.close)
+        if self.engine is not None:
+            await self.engine.drain(self.settings.drain_timeout_s)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -96,13 +89,13 @@ class FloorServer:
             body = b"".join(chunks)
             parts = multipart.parse(body, content_type, max_files=1, max_fields=0, max_field_bytes=0)
             [image] = [part.data for part in parts if part.name == "file"]
-            probabilities = await self.batcher.submit(image)
+            scores = await self.engine.predict(image)
         except Exception as exc:  # the floor measures the happy path; anything else is the client's
             return 422, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
-        top = probabilities.topk(min(DEFAULT_TOP_K, len(self.labels)))
+        top = contract.DEFAULT_TOP_K
         predictions = [
             {"id": self.labels[i], "confidence": p}
-            for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+            for i, p in zip(scores.indices[:top], scores.probabilities[:top], strict=True)
         ]
         return 200, json.dumps({"predictions": predictions}).encode()
 

@@ -11,7 +11,13 @@
     at best);
 (d) floor: the service's serving parts alone (uvicorn, the batcher, the worker pool; no app:
     bench.floor), driven like (b) in rounds alternating with the service's: the most a server on
-    these parts reaches on this machine. service / floor is what the app's own work costs.
+    these parts reaches on this machine. service / floor is what the app's own work costs;
+(e) explain: /diagnose?explain=true (top-k and the Grad-CAM overlay) at concurrency 8 (bench.explain);
+(f) LitServe: the same model artifact, decode and preprocessing behind LitServe as its documentation
+    and its own CPU benchmark set it up (bench.litserve_peer), driven like (b) in the same rounds:
+    service / LitServe at concurrency 1, 8 and 32, and both p50 and p99.
+The servers of (b), (d) and (f) run side by side, but only the one being measured runs: the others
+are stopped (SIGSTOP to their process groups), since an idle LitServe polls its queues on every CPU.
 
 The machine may be shared and its speed drifts (a VM's neighbours), so each concurrency runs in
 ROUNDS short rounds, each bracketed by short runs of its in-process reference (the limit at its best
@@ -37,6 +43,7 @@ import torch
 # Run as a script (apps/bench/run.py): make the ``bench`` package importable from apps/.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.explain import measure_explain  # noqa: E402
 from bench.limit import (  # noqa: E402
     BATCH_SIZES,
     ParallelLoops,
@@ -45,7 +52,7 @@ from bench.limit import (  # noqa: E402
     single_threaded,
 )
 from bench.photos import photo_set  # noqa: E402
-from bench.service import FLOOR_COMMAND, LoadResult, drive, running_service  # noqa: E402
+from bench.service import FLOOR, LITSERVE, SERVICE, LoadResult, drive, running_service  # noqa: E402
 from florai.contract import TASK_IDENTIFY  # noqa: E402
 from florai.inference.runtime import available_cpus  # noqa: E402
 from florai.models.loader import load_model  # noqa: E402
@@ -53,9 +60,14 @@ from florai.models.loader import load_model  # noqa: E402
 CONCURRENCY = (1, 8, 32)
 PHOTOS = 8
 ROUNDS = 4
-# Targets from the issue: service at concurrency 32 vs the limit, and latency added at concurrency 1.
+# Targets from the issues: service at concurrency 32 vs the limit, latency added at concurrency 1, the
+# service against LitServe at 8 and 32, and its p99 at concurrency 1 against its own p50.
 TARGET_SERVICE_OVER_LIMIT = 0.85
 TARGET_ADDED_LATENCY_MS = 5.0
+TARGET_SERVICE_OVER_LITSERVE = 1.3
+TARGET_P99_OVER_P50 = 3.0
+PEERS = (SERVICE, FLOOR, LITSERVE)
+EXPLAIN_ROUNDS = 3
 # Load average per CPU, before the bench starts, above which the machine counts as busy with others.
 BUSY_LOAD_PER_CPU = 0.25
 # Later rounds find the service warm; this much lets the clients reach their concurrency.
@@ -99,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     cpus = available_cpus()
     loops = ParallelLoops(str(model_dir), photos, cpus) if cpus > 1 else None
     try:
-        rows, floor_rows, limit, sweep, single, naive = measure(args, model, photos, loops)
+        rows, floor_rows, litserve_rows, limit, sweep, single, naive = measure(args, model, photos, loops)
     finally:
         if loops is not None:
             loops.close()
+    print("(e) explain: /diagnose?explain=true at concurrency 8 ...", flush=True)
+    explain = measure_explain(args.models, photos, limit.batch_size, args.seconds, EXPLAIN_ROUNDS)
 
     single_image_ms = 1000 / rate(single.runs)
     top = rows[-1]
@@ -135,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         },
         "service": rows,
         "floor": floor_rows,
+        "litserve": litserve_rows,
+        "service_over_litserve": {str(r["concurrency"]): r["over_litserve"] for r in rows},
+        "explain": explain,
         "service_over_limit_at_32": top["over_reference"],
         "floor_over_limit_at_32": floor_rows[-1]["over_reference"],
         "service_over_floor_at_32": round(top["images_per_s"] / floor_rows[-1]["images_per_s"], 3),
@@ -144,12 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {
             "service_over_limit": TARGET_SERVICE_OVER_LIMIT,
             "added_latency_ms": TARGET_ADDED_LATENCY_MS,
+            "service_over_litserve_at_8_and_32": TARGET_SERVICE_OVER_LITSERVE,
+            "p99_over_p50_at_1": TARGET_P99_OVER_P50,
         },
     }
     print_report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    return 0 if all(row["errors"] == 0 for row in rows + floor_rows) else 1
+    return 0 if all(row["errors"] == 0 for row in rows + floor_rows + litserve_rows) else 1
 
 
 class Reference:
@@ -195,45 +214,56 @@ def measure(args: argparse.Namespace, model, photos: list[bytes], loops: Paralle
     single = Reference(fastest.layout, 1, lambda: in_process(1, fastest.layout))
     single.runs.append(fastest)
 
-    rows, floor_rows = [], []
+    rows, floor_rows, litserve_rows = [], [], []
     print(
-        f"(b) service: python -m florai, and (d) its floor, max batch {limit.batch_size}, over loopback"
-        " HTTP ...",
+        f"(b) service, (d) its floor and (f) LitServe, max batch {limit.batch_size}, over loopback HTTP ...",
         flush=True,
     )
-    with (
-        running_service(args.models, limit.batch_size, args.service_torch_threads) as service,
-        running_service(
-            args.models, limit.batch_size, args.service_torch_threads, command=FLOOR_COMMAND
-        ) as floor,
-    ):
+    with contextlib.ExitStack() as stack:
+        servers = {
+            peer.name: stack.enter_context(
+                running_service(args.models, limit.batch_size, args.service_torch_threads, peer=peer)
+            )
+            for peer in PEERS
+        }
+        for server in servers.values():
+            server.pause()  # each one runs only while it is measured
         for concurrency in CONCURRENCY:
             reference = single if concurrency == 1 else limit
             around = [reference.measure()]
-            rounds: dict[str, list[LoadResult]] = {"service": [], "floor": []}
+            rounds: dict[str, list[LoadResult]] = {name: [] for name in servers}
             for index in range(args.rounds):
                 warmup = args.warmup if index == 0 else ROUND_WARMUP_S
-                # Alternate which goes first, so neither always follows the in-process reference.
-                order = (("service", service), ("floor", floor))
-                for name, target in order if index % 2 == 0 else reversed(order):
-                    load = drive(target, photos, concurrency, args.seconds, args.max_requests, warmup)
+                # Rotate who goes first, so none always follows the in-process reference.
+                names = list(servers)
+                for name in names[index % len(names) :] + names[: index % len(names)]:
+                    servers[name].resume()
+                    load = drive(servers[name], photos, concurrency, args.seconds, args.max_requests, warmup)
                     rounds[name].append(asyncio.run(load))
+                    servers[name].pause()
                 around.append(reference.measure())
-            rows.append(service_row(concurrency, rounds["service"], around))
+            rows.append(service_row(concurrency, rounds["service"], around, rounds["litserve"]))
             floor_rows.append(service_row(concurrency, rounds["floor"], around))
+            litserve_rows.append(service_row(concurrency, rounds["litserve"], around))
+            floor_rate, litserve_rate = floor_rows[-1]["images_per_s"], litserve_rows[-1]["images_per_s"]
             print(
                 f"    concurrency {concurrency}: {rows[-1]['images_per_s']:.1f} images/s"
-                f" (floor {floor_rows[-1]['images_per_s']:.1f})",
+                f" (floor {floor_rate:.1f}, LitServe {litserve_rate:.1f})",
                 flush=True,
             )
     print("(c) naive: one image at a time, forward(batch=1), in process ...", flush=True)
     naive = in_process(1, single.layout)
-    return rows, floor_rows, limit, sweep, single, naive
+    return rows, floor_rows, litserve_rows, limit, sweep, single, naive
 
 
-def service_row(concurrency: int, rounds: list[LoadResult], references: list[Throughput]) -> dict:
+def service_row(
+    concurrency: int,
+    rounds: list[LoadResult],
+    references: list[Throughput],
+    peer: list[LoadResult] | None = None,
+) -> dict:
     """Pooled throughput and percentiles; per-round comparisons with the references around each
-    round (their median is the figure reported)."""
+    round, and with a ``peer`` server's rounds (their median is the figure reported)."""
     pooled = LoadResult.pooled(rounds)
     around = [rate(references[i : i + 2]) for i in range(len(rounds))]
     ratios = [r.images_per_s / ref for r, ref in zip(rounds, around, strict=True)]
@@ -254,7 +284,19 @@ def service_row(concurrency: int, rounds: list[LoadResult], references: list[Thr
         "p99_ms": round(pooled.percentile_ms(99), 2),
         "client_cpu_ms_per_request": round(pooled.client_cpu_ms, 2),
         "server_cpu_ms_per_request": round(pooled.server_cpu_ms, 2),
-    }
+    } | (
+        {}
+        if peer is None
+        else {
+            "over_litserve": round(
+                statistics.median(r.images_per_s / p.images_per_s for r, p in zip(rounds, peer, strict=True)),
+                3,
+            ),
+            "over_litserve_by_round": [
+                round(r.images_per_s / p.images_per_s, 3) for r, p in zip(rounds, peer, strict=True)
+            ],
+        }
+    )
 
 
 def print_report(r: dict) -> None:
@@ -266,7 +308,7 @@ def print_report(r: dict) -> None:
         best = " (best)" if chosen else ""
         label = f"(a) {row['layout']}, batch {row['batch_size']}{best}"
         print(f"{label:<36}{row['images_per_s']:>9.1f}{row['cpu_ms_per_image']:>11.2f}")
-    for part, name in (("(b)", "service"), ("(d)", "floor")):
+    for part, name in (("(b)", "service"), ("(d)", "floor"), ("(f)", "litserve")):
         for row in r[name]:
             label = f"{part} {name}, concurrency {row['concurrency']}"
             errors = f"  {row['errors']} errors" if row["errors"] else ""
@@ -306,6 +348,30 @@ def print_report(r: dict) -> None:
         f" target < {TARGET_ADDED_LATENCY_MS} ms)"
     )
     print(f"floor's added latency at concurrency 1: {r['floor_added_latency_ms_at_1']:.2f} ms")
+    print_peer_report(r)
+
+
+def print_peer_report(r: dict) -> None:
+    """Service against LitServe, and explain."""
+    for ours, theirs in zip(r["service"], r["litserve"], strict=True):
+        c = ours["concurrency"]
+        print(
+            f"service / LitServe at concurrency {c}: {ours['over_litserve']:.3f}"
+            f" (median of rounds {ours['over_litserve_by_round']}; p50 {ours['p50_ms']:.1f} vs"
+            f" {theirs['p50_ms']:.1f} ms, p99 {ours['p99_ms']:.1f} vs {theirs['p99_ms']:.1f} ms)"
+        )
+    lone = r["service"][0]
+    print(
+        f"targets: service / LitServe >= {TARGET_SERVICE_OVER_LITSERVE} at 8 and 32; at concurrency 1 p50 no"
+        f" worse than LitServe's ({lone['p50_ms']:.1f} vs {r['litserve'][0]['p50_ms']:.1f} ms) and p99 under"
+        f" {TARGET_P99_OVER_P50:g} x p50 ({lone['p99_ms'] / lone['p50_ms']:.2f} x)"
+    )
+    explain = r["explain"]
+    print(
+        f"(e) explain=true at concurrency {explain['concurrency']}: {explain['images_per_s']} images/s,"
+        f" {explain['over_plain']:.3f} of plain /diagnose measured beside it (p50 {explain['p50_ms']} ms,"
+        f" p99 {explain['p99_ms']} ms)"
+    )
 
 
 if __name__ == "__main__":

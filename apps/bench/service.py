@@ -4,8 +4,10 @@ fixed concurrency by a lean keep-alive client (bench.loopback_http), bounded by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +27,7 @@ from florai.inference.runtime import THREADS_ENV
 
 BENCH_API_KEY = "bench-key-not-a-secret"
 READY_TIMEOUT_S = 120.0
+STOP_GRACE_S = 10.0
 # The bench measures inference, not the per-key rate limiter: lift it far above any reachable rate.
 UNLIMITED_RATE = "1000000"
 
@@ -75,7 +78,16 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class Service:
     base_url: str
-    pid: int
+    pid: int  # the server's main process, which leads its own process group (with its workers)
+    request_path: str = f"{API_PREFIX}/identify"
+
+    def pause(self) -> None:
+        """Stop every process of the server (SIGSTOP to its group): an idle server that polls its
+        queues (LitServe's do) must not take CPU from the one being measured."""
+        os.killpg(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.pid, signal.SIGCONT)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far (Linux /proc)."""
@@ -86,6 +98,23 @@ class Service:
 SERVICE_COMMAND = (sys.executable, "-m", "florai")
 # (d) the floor: the service's serving parts without the app (bench.floor).
 FLOOR_COMMAND = (sys.executable, str(Path(__file__).with_name("floor.py")))
+# (f) LitServe serving the same artifact (bench.litserve_peer).
+LITSERVE_COMMAND = (sys.executable, str(Path(__file__).with_name("litserve_peer.py")))
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A server the bench drives: how to start it, when it is ready, where it takes an image."""
+
+    name: str
+    command: tuple[str, ...]
+    ready_path: str = READY_PATH
+    request_path: str = f"{API_PREFIX}/identify"
+
+
+SERVICE = Peer("service", SERVICE_COMMAND)
+FLOOR = Peer("floor", FLOOR_COMMAND)
+LITSERVE = Peer("litserve", LITSERVE_COMMAND, ready_path="/health", request_path="/predict")
 
 
 @contextmanager
@@ -93,10 +122,11 @@ def running_service(
     models: Path,
     max_batch_size: int,
     torch_threads: int | None = None,
-    command: tuple[str, ...] = SERVICE_COMMAND,
+    peer: Peer = SERVICE,
+    services: str = TASK_IDENTIFY,
 ) -> Iterator[Service]:
-    """Start ``python -m florai`` (identify only; or ``command`` with the same environment) on a
-    free loopback port; yield it once /readyz is 200."""
+    """Start ``peer`` (``python -m florai`` serving ``services``, identify by default, unless another
+    peer) on a free loopback port with the service's environment; yield it once it is ready."""
     port = free_port()
     threads = {THREADS_ENV: str(torch_threads)} if torch_threads else {}
     with tempfile.TemporaryDirectory(prefix="florai-bench-") as data:
@@ -104,7 +134,7 @@ def running_service(
             **os.environ,
             "PORT": str(port),
             "HOST": "127.0.0.1",
-            "FLORAI_SERVICES": TASK_IDENTIFY,
+            "FLORAI_SERVICES": services,
             "FLORAI_MODELS_DIR": str(models),
             "FLORAI_DATA_DIR": data,
             "FLORAI_API_KEY": BENCH_API_KEY,
@@ -116,27 +146,50 @@ def running_service(
         }
         log_path = Path(data) / "server.log"
         with log_path.open("wb") as log:
-            server = subprocess.Popen(list(command), env=env, stdout=log, stderr=log)
+            # Its own process group: the server and every process it starts are stopped together.
+            server = subprocess.Popen(
+                list(peer.command), env=env, stdout=log, stderr=log, start_new_session=True
+            )
             base = f"http://127.0.0.1:{port}"
             try:
-                wait_ready(base, server, log_path)
-                yield Service(base, server.pid)
+                wait_ready(base + peer.ready_path, server, log_path)
+                yield Service(base, server.pid, peer.request_path)
             finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                stop_group(server)
 
 
-def wait_ready(base: str, server: subprocess.Popen, log_path: Path) -> None:
+def stop_group(server: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group, SIGKILL to what is left of it after a grace period."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGCONT)  # a paused group cannot handle SIGTERM
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    deadline = time.monotonic() + STOP_GRACE_S
+    while time.monotonic() < deadline and _group_alive(server.pid):
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # children that outlived their parent (LitServe's do)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_ready(ready_url: str, server: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"the service exited ({server.returncode}):\n{log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(base + READY_PATH, timeout=2).status_code == 200:
+            if httpx.get(ready_url, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -168,6 +221,7 @@ async def drive(
     seconds: float,
     max_requests: int,
     warmup_s: float,
+    path: str | None = None,
 ) -> LoadResult:
     """``concurrency`` workers post unique JPEGs back to back for ``warmup_s + seconds``.
 
@@ -182,7 +236,7 @@ async def drive(
         "Content-Type": f"multipart/form-data; boundary={MULTIPART_BOUNDARY}",
     }
     client_cpu, server_cpu = time.process_time(), service.cpu_seconds()
-    url = f"{API_PREFIX}/identify"
+    url = path or service.request_path
     measure_from = time.perf_counter() + warmup_s
     stop_at = measure_from + seconds
 

@@ -1,7 +1,8 @@
 """``python -m florai``: the service under uvicorn, one process (the batcher needs one; scale with pods).
 
-SIGTERM (uvicorn's handler) stops accepting connections, lets in-flight requests finish,
-then the app's lifespan drains the batchers; the process exits 0.
+Before anything slow, the settings, the port, the models and the database are checked; a problem is
+one line on stderr that says what to fix (exit status 2). SIGTERM drains (florai.server); a drained
+shutdown exits 0.
 """
 
 from __future__ import annotations
@@ -10,42 +11,33 @@ import signal
 import sys
 from types import FrameType
 
-import uvicorn
-
-from florai.observability import configure_logging, uvicorn_log_config
+from florai.observability import configure_logging
 from florai.settings import SettingsError, load_settings
+from florai.startup import StartupError, preflight
 
 
 def _drained(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM after uvicorn's shutdown finished: nothing left to do."""
+    """A signal uvicorn re-raises after its graceful shutdown: nothing left to do."""
 
 
 def main() -> int:
     try:
         settings = load_settings()
-    except SettingsError as exc:
+        sock = preflight(settings)
+    except (SettingsError, StartupError) as exc:
         print(f"florai: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
 
     from florai.api import create_app
+    from florai.server import Server, uvicorn_config
 
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        workers=1,
-        lifespan="on",
-        log_config=uvicorn_log_config(settings.log_level),
-        timeout_graceful_shutdown=int(settings.drain_timeout_s) + 1,
-        proxy_headers=True,
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
-    # uvicorn re-raises the captured SIGTERM after its graceful shutdown; with this handler
-    # restored by then, a drained shutdown ends in exit status 0 (what Kubernetes expects).
+    app = create_app(settings)
+    server = Server(uvicorn_config(app, settings), app, settings, sock)
+    # uvicorn re-raises a captured SIGTERM/SIGINT after its graceful shutdown; with this handler
+    # in place by then, a drained shutdown ends in exit status 0 (what Kubernetes expects).
     signal.signal(signal.SIGTERM, _drained)
-    server.run()
+    server.run(sockets=[sock])
     # uvicorn sets started=False only when start-up (for instance the lifespan) failed.
     return 0 if server.started else 1
 

@@ -7,12 +7,13 @@ Two backends behind one protocol (``get(key)`` / ``set(key, value)``):
 Neither raises to the caller: a cache problem is a miss, never a failed request.
 
 Values are stored as JSON text, so a caller can never mutate a cached entry by accident.
-Metrics: the caller records CACHE_HITS / CACHE_MISSES (florai.api.prediction does, per model),
+Metrics: the caller records CACHE_HITS / CACHE_MISSES (florai.services.prediction does, per model),
 so they count what clients saw; the cache itself records nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -31,9 +32,11 @@ DEFAULT_TTL_S = 3600.0
 DEFAULT_RECHECK_AFTER_S = 2.0
 
 
-def prediction_key(model_name: str, model_version: str, image_sha256: str) -> str:
-    """The cache key of one image under one model version (a new version never sees old entries)."""
-    return f"{model_name}:{model_version}:{image_sha256}"
+def prediction_key(model_name: str, model_version: str, image_sha256: str, owner: str) -> str:
+    """The cache key of one image sent by one user (``owner``, their user id) under one model version:
+    a new version never sees old entries, and a hit never tells a user what another one sent."""
+    owner_hash = hashlib.sha256(owner.encode()).hexdigest()[:32]
+    return f"{model_name}:{model_version}:{owner_hash}:{image_sha256}"
 
 
 class PredictionCache(Protocol):

@@ -25,6 +25,15 @@ MAX_IMAGE_BYTES = 10 * MIB
 MAX_IMAGE_PIXELS = 40_000_000
 # Most images one POST /batch call may carry.
 MAX_BATCH_ITEMS = 16
+# Most pixels (width x height, as the images' headers declare them) one request may carry in all.
+MAX_REQUEST_PIXELS = 200_000_000
+# Rate-limit tokens are charged by work: one per image, one more per this many pixels beyond the first.
+PIXELS_PER_TOKEN = 12_000_000
+# Largest request head (request line and headers) the server reads; more is refused with 431.
+MAX_HEADER_BYTES = 32 * 1024
+# Classes a prediction may return (``k``); the workers compute this many once.
+DEFAULT_TOP_K = 5
+MAX_TOP_K = 10
 
 API_KEY_HEADER = "X-API-Key"
 

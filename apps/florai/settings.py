@@ -8,6 +8,8 @@ in ``<data>/images``. The cluster overrides them per Deployment through env vars
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from florai import contract
+from florai.inference.runtime import available_cpus
 
 # Task -> env var naming an explicit model URI (local path or s3://) for it.
 MODEL_URI_ENV = {
@@ -27,8 +30,31 @@ PEPPER_FILE = "api-key-pepper"
 IMAGES_FOLDER = "images"
 
 
+# An origin of FLORAI_CORS_ORIGINS: scheme, host and optional port, nothing else.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
 class SettingsError(ValueError):
     """A setting read from the environment is invalid; the message names the variable."""
+
+
+def mask_credentials(value: str) -> str:
+    """``value`` with the password of a URL's user info replaced by ``***`` (everything between the
+    first ':' of the user info and the last '@', so a malformed URL cannot leak part of it)."""
+    scheme, sep, rest = value.partition("://")
+    at = rest.rfind("@")
+    if not sep or at < 0:
+        return value
+    user, colon, _ = rest[:at].partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}{rest[at:]}"
+
+
+def _parses(url: str, parser: Callable[[str], object]) -> None:
+    """ValueError unless ``parser`` takes ``url``; its message may quote the URL, so it is not shown."""
+    try:
+        parser(url)
+    except Exception as exc:
+        raise ValueError(f"not a valid URL ({type(exc).__name__})") from None
 
 
 class Settings(BaseSettings):
@@ -63,6 +89,20 @@ class Settings(BaseSettings):
     jwt_algorithm: str = Field("HS256", validation_alias="FLORAI_JWT_ALGORITHM")
     jwt_audience: str | None = Field(None, validation_alias="FLORAI_JWT_AUDIENCE")
     jwt_issuer: str | None = Field(None, validation_alias="FLORAI_JWT_ISSUER")
+    # The issuer's key set (JWKS, as Cognito and Auth0 publish it): instead of FLORAI_JWT_KEY.
+    jwt_jwks_url: str | None = Field(None, validation_alias="FLORAI_JWT_JWKS_URL")
+    # Longest a token may live (exp - iat): a stolen long-lived token is refused.
+    jwt_max_lifetime_s: int = Field(86_400, ge=60, validation_alias="FLORAI_JWT_MAX_LIFETIME_S")
+    # Failed authentication per client address (token bucket): refused with 429 once spent.
+    auth_failure_rate_per_s: float = Field(1.0, gt=0, validation_alias="FLORAI_AUTH_FAILURE_RATE_PER_S")
+    auth_failure_burst: int = Field(10, ge=1, validation_alias="FLORAI_AUTH_FAILURE_BURST")
+    # Browser origins allowed to call the API (comma-separated); empty = none.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="FLORAI_CORS_ORIGINS")
+
+    # Kept images (consent): how long they are kept, and how often the sweep deletes those past it and
+    # those of users who withdrew store_images (a withdrawal also starts a sweep at once).
+    image_retention_days: int = Field(365, ge=1, le=3650, validation_alias="FLORAI_IMAGE_RETENTION_DAYS")
+    image_sweep_interval_s: float = Field(60.0, gt=0, validation_alias="FLORAI_IMAGE_SWEEP_INTERVAL_S")
 
     # Inference.
     max_batch_size: int = Field(16, ge=1, le=256, validation_alias="FLORAI_MAX_BATCH_SIZE")
@@ -77,6 +117,9 @@ class Settings(BaseSettings):
     # CPU budget on CPU (florai.inference.runtime.default_processes), one on a GPU.
     inference_processes: int | None = Field(None, ge=1, le=64, validation_alias="FLORAI_INFERENCE_PROCESSES")
     drain_timeout_s: float = Field(20.0, gt=0, validation_alias="FLORAI_DRAIN_TIMEOUT_S")
+    # After SIGTERM: seconds to keep accepting connections (not ready) while the load balancer and
+    # the Service's endpoints stop sending new ones, before the drain (Ctrl-C does not wait).
+    drain_delay_s: float = Field(5.0, ge=0, validation_alias="FLORAI_DRAIN_DELAY_S")
     queue_full_retry_after_s: int = Field(1, ge=1, validation_alias="FLORAI_QUEUE_FULL_RETRY_AFTER_S")
     cache_size: int = Field(4096, ge=1, validation_alias="FLORAI_CACHE_SIZE")
     cache_ttl_s: int = Field(3600, ge=1, validation_alias="FLORAI_CACHE_TTL_S")
@@ -119,6 +162,10 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str | None) -> str | None:
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:// or postgresql:// SQLAlchemy URL")
+        if value:
+            from sqlalchemy.engine import make_url
+
+            _parses(value, lambda url: make_url(url).port)  # the port is parsed on access
         return value
 
     @field_validator("redis_url")
@@ -126,6 +173,32 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        if value:
+            from redis.connection import parse_url
+
+            _parses(value, parse_url)
+        return value or None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _valid_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [o for o in value if not _ORIGIN.match(o)]
+        if bad:
+            raise ValueError(f"not origins (scheme://host[:port]): {bad}")
+        return value
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _jwks_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// URL")
         return value or None
 
     # Derived values: the embedded defaults live here, in one place.
@@ -136,6 +209,11 @@ class Settings(BaseSettings):
     @property
     def effective_image_store_uri(self) -> str:
         return self.image_store_uri or str((self.data_dir / IMAGES_FOLDER).resolve())
+
+    @property
+    def effective_decode_threads(self) -> int:
+        """Decode threads in thread mode: FLORAI_DECODE_THREADS, else the container's CPU limit."""
+        return self.decode_threads or available_cpus()
 
     @property
     def pepper_file(self) -> Path:
@@ -178,7 +256,7 @@ def load_settings(**overrides: object) -> Settings:
             name = _env_name(str(loc[0]))
             value = os.environ.get(name)
             shown = (
-                f" (got {value!r})"
+                f" (got {mask_credentials(value)!r})"
                 if value is not None and "KEY" not in name and "SECRET" not in name
                 else ""
             )

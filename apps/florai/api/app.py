@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from starlette.concurrency import run_in_threadpool
 
 from florai import contract
+from florai.api.bodies import COMPONENTS
 from florai.api.body_limit import BodySizeLimitMiddleware
 from florai.api.errors import install_error_handlers
-from florai.api.openapi_bodies import EXTRA_COMPONENTS
 from florai.api.request_metrics import RequestMetricsMiddleware, RouteTemplates
 from florai.api.routers import batch, consent, diagnose, growth_stage, health, identify
-from florai.api.runtime import Runtime
-from florai.api.wiring import build_runtime_services, decode_threads
+from florai.api.security_headers import install_browser_policy
 from florai.catalogue import load_catalogue
 from florai.observability import configure_tracing, instrument_app, tracing_enabled
+from florai.services.runtime import Runtime
+from florai.services.wiring import build_runtime
 from florai.settings import Settings, load_settings
 from florai.storage import Database, upgrade
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             log.info("draining", extra={"timeout_s": settings.drain_timeout_s})
             await runtime.drain(settings.drain_timeout_s)
-            await run_in_threadpool(runtime.close)
+            await asyncio.to_thread(runtime.close)
             gc.unfreeze()  # what start-up allocated may be collected again (tests start many apps)
             log.info("stopped")
 
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=contract.API_PREFIX)
         templates.add_router(router, contract.API_PREFIX)
     install_error_handlers(app)
+    install_browser_policy(app, settings.cors_origins)
     # Added last = outermost: metrics see every response, including the body-limit 413.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=contract.MAX_REQUEST_BYTES)
     app.add_middleware(RequestMetricsMiddleware, templates=templates)
@@ -86,29 +87,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def freeze_startup_heap() -> None:
-    """Move everything start-up allocated (torch, the catalogue, pydantic and FastAPI models) out of
-    the cyclic collector's reach. Those objects live as long as the process, yet every
-    oldest-generation collection scanned them all while the event loop waited: measured at
-    concurrency 32 on this repository's VM, 66-270 ms per collection, one every few seconds.
-    Requests' own garbage is still collected as before."""
+    """Move everything start-up allocated (the catalogue, pydantic and FastAPI models) out of the
+    cyclic collector's reach. Those objects live as long as the process, yet every oldest-generation
+    collection scanned them all while the event loop waited: measured at concurrency 32 on this
+    repository's VM, 66-270 ms per collection, one every few seconds. Requests' own garbage is still
+    collected as before."""
     gc.collect()
     gc.freeze()
 
 
 async def start_runtime(settings: Settings) -> Runtime:
-    """Migrate the database, load the catalogue and models, start batchers and the shared services."""
+    """Migrate the database, build the services, start the engines and the background work."""
     database = Database(settings.effective_database_url)
-    await run_in_threadpool(upgrade, database.engine)
-    runtime = Runtime(
-        settings=settings,
-        catalogue=load_catalogue(),
-        decode_pool=ThreadPoolExecutor(
-            max_workers=decode_threads(settings), thread_name_prefix="florai-decode"
-        ),
-        database=database,
-    )
-    await run_in_threadpool(build_runtime_services, runtime)
-    await runtime.load_models(settings.device)
+    await asyncio.to_thread(upgrade, database.engine)
+    runtime = await asyncio.to_thread(build_runtime, settings, load_catalogue(), database)
+    await runtime.load_models()
+    runtime.start_background()
     return runtime
 
 
@@ -118,7 +112,7 @@ def _openapi(app: FastAPI) -> dict:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for name, value in EXTRA_COMPONENTS.items():
+        for name, value in COMPONENTS.items():
             components.setdefault(name, value)
         app.openapi_schema = schema
     return app.openapi_schema

@@ -9,19 +9,20 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from florai.api.errors import ApiError, error_body
+from florai.api.errors import error_body
 from florai.metrics import REJECTED_REQUESTS
+from florai.services.errors import TooLargeError
 
 
 def body_too_large_message(limit: int) -> str:
     return f"request body exceeds the limit of {limit} bytes"
 
 
-class BodyTooLargeError(ApiError):
+class BodyTooLargeError(TooLargeError):
     """Raised from ``receive`` once the streamed body passes the limit."""
 
     def __init__(self, limit: int):
-        super().__init__(413, "too_large", body_too_large_message(limit))
+        super().__init__(body_too_large_message(limit))
 
 
 class BodySizeLimitMiddleware:

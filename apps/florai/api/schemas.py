@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from florai import contract
 
-DEFAULT_TOP_K = 5
-MAX_TOP_K = 10
+DEFAULT_TOP_K = contract.DEFAULT_TOP_K
+MAX_TOP_K = contract.MAX_TOP_K
 
 
 class Organ(StrEnum):
@@ -159,6 +159,12 @@ class AuditResponse(BaseModel):
     entries: list[AuditEntry] = Field(description="newest first")
 
 
+class ErasureResponse(BaseModel):
+    user_id: str
+    images_deleted: int = Field(description="kept images deleted from the image store")
+    records_deleted: int = Field(description="records of sent images deleted (kept or discarded)")
+
+
 class TaskUsage(BaseModel):
     kept: int
     discarded: int
@@ -181,6 +187,3 @@ class Readiness(BaseModel):
     status: str
     checks: dict[str, str]
     not_ready: list[str] = Field(default_factory=list)
-
-
-MAX_BATCH_ITEMS = contract.MAX_BATCH_ITEMS

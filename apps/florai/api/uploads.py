@@ -1,6 +1,8 @@
-"""Reads image uploads: multipart ``file`` (+ organ, lat, lon fields) or JSON ``image_base64``.
+"""Reads image uploads: multipart ``file`` (+ organ, lat, lon fields) or JSON ``image_base64``
+(the bodies florai.api.bodies declares).
 
-Sizes and media types are checked here, before any image decoder sees the bytes.
+Sizes and media types are checked here, before any image decoder sees the bytes; refusals are
+domain errors (florai.services.errors) or, for fields that do not validate, FastAPI's 422.
 """
 
 from __future__ import annotations
@@ -16,8 +18,15 @@ from pydantic import BaseModel, ValidationError
 
 from florai import contract
 from florai.api import multipart
-from florai.api.errors import ApiError, invalid_image, too_large, unsupported_media
+from florai.api.bodies import MetadataFields
 from florai.api.schemas import BatchRequest, ImageBase64Request, ImageMetadata
+from florai.services.errors import (
+    InvalidImageError,
+    MalformedBodyError,
+    TooLargeError,
+    TooManyItemsError,
+    UnsupportedMediaError,
+)
 
 MULTIPART = "multipart/form-data"
 JSON = "application/json"
@@ -39,10 +48,8 @@ def image_too_large_message() -> str:
     return f"image exceeds the limit of {contract.MAX_IMAGE_BYTES} bytes"
 
 
-def too_many_items(count: int) -> ApiError:
-    return ApiError(
-        422, "too_many_items", f"{count} images in one batch; at most {contract.MAX_BATCH_ITEMS} are allowed"
-    )
+def too_many_items(count: int) -> TooManyItemsError:
+    return TooManyItemsError(f"{count} images in one batch; at most {contract.MAX_BATCH_ITEMS} are allowed")
 
 
 def media_type(request: Request) -> str:
@@ -103,52 +110,55 @@ async def _parts(request: Request) -> list[multipart.Part]:
             max_field_bytes=MAX_FIELD_BYTES,
         )
     except multipart.MultipartError as exc:
-        raise ApiError(400, "invalid_multipart", str(exc)) from None
+        raise MalformedBodyError(str(exc)) from None
 
 
 def _file_data(part: multipart.Part) -> bytes:
     if part.content_type not in GENERIC_BINARY and not part.content_type.startswith("image/"):
-        raise unsupported_media(
+        raise UnsupportedMediaError(
             f"part {part.filename or part.name!r} has content type {part.content_type!r}; send an image"
         )
     if len(part.data) > contract.MAX_IMAGE_BYTES:
-        raise too_large(image_too_large_message())
+        raise TooLargeError(image_too_large_message())
     if not part.data:
-        raise invalid_image("the image file is empty")
+        raise InvalidImageError("the image file is empty")
     return part.data
 
 
 def _decode_base64(text: str) -> bytes:
     # 4 base64 characters carry 3 bytes: refuse an over-size image before decoding it.
     if len(text) * 3 // 4 > contract.MAX_IMAGE_BYTES + 3:
-        raise too_large(image_too_large_message())
+        raise TooLargeError(image_too_large_message())
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise invalid_image("image_base64 is not valid base64") from None
+        raise InvalidImageError("image_base64 is not valid base64") from None
     if len(data) > contract.MAX_IMAGE_BYTES:
-        raise too_large(image_too_large_message())
+        raise TooLargeError(image_too_large_message())
     if not data:
-        raise invalid_image("the image is empty")
+        raise InvalidImageError("the image is empty")
     return data
 
 
 def _form_metadata(parts: list[multipart.Part]) -> ImageMetadata:
-    """organ, lat and lon from the first plain field of each name."""
+    """organ, lat and lon from the first plain field of each name (a field that is not UTF-8 text is
+    a malformed body: MalformedBodyError)."""
     values: dict[str, str] = {}
-    for part in parts:
-        if not part.is_file and part.name in METADATA_FIELDS:
-            values.setdefault(part.name, part.text())
-    organ, lat, lon = values.get("organ"), values.get("lat"), values.get("lon")
-    fields: dict[str, object] = {}
-    if organ:
-        fields["organ"] = organ
-    if lat is not None or lon is not None:
-        fields["location"] = {"lat": lat, "lon": lon}
     try:
-        return ImageMetadata.model_validate(fields)
+        for part in parts:
+            if not part.is_file and part.name in METADATA_FIELDS:
+                values.setdefault(part.name, part.text())
+    except multipart.MultipartError as exc:
+        raise MalformedBodyError(str(exc)) from None
+    try:
+        fields = MetadataFields.model_validate({k: v for k, v in values.items() if v != ""})
     except ValidationError as exc:
         raise RequestValidationError(_located(exc, "body")) from None
+    if (fields.lat is None) != (fields.lon is None):
+        missing = "lon" if fields.lon is None else "lat"
+        raise _missing(missing, "lat and lon are sent together")
+    location = None if fields.lat is None else {"lat": fields.lat, "lon": fields.lon}
+    return ImageMetadata(organ=fields.organ, location=location)
 
 
 def _validate(model: type[ModelT], raw: bytes) -> ModelT:
@@ -166,5 +176,7 @@ def _missing(field: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "missing"}])
 
 
-def _wrong_body_type(kind: str) -> ApiError:
-    return unsupported_media(f"content type {kind or 'none'!r} is not accepted; send {MULTIPART} or {JSON}")
+def _wrong_body_type(kind: str) -> UnsupportedMediaError:
+    return UnsupportedMediaError(
+        f"content type {kind or 'none'!r} is not accepted; send {MULTIPART} or {JSON}"
+    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exc, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exc, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from florai.consent.settings import CONSENT_FIELDS, AuditEntry, ConsentSettings, TaskUsage, Usage
@@ -26,6 +26,8 @@ from florai.storage.users import ensure_user, ensure_users
 log = logging.getLogger(__name__)
 
 MAX_AUDIT_PAGE = 500
+# The audit field of an erasure of the user's images and image records (DELETE /consent/data).
+DATA_ERASED = "data_erased"
 # Concurrent writers of the same user's settings retry this often before giving up.
 UPDATE_ATTEMPTS = 3
 
@@ -138,7 +140,11 @@ class ConsentService:
         expected_version: int | None,
     ) -> tuple[ConsentSettings, list[str]]:
         ensure_user(session, user_id)
-        current = _settings(user_id, session.get(ConsentSetting, user_id))
+        # Without a version the write must apply: lock the user's row (PostgreSQL), so concurrent
+        # writers queue behind each other instead of racing and losing (a first write can still
+        # meet another first write: its INSERT fails and update() retries, then finds the row).
+        locked = expected_version is None
+        current = _settings(user_id, session.get(ConsentSetting, user_id, with_for_update=locked))
         if expected_version is not None and current.version != expected_version:
             raise ConsentConflictError(
                 f"consent settings of {user_id!r} are at version {current.version}, not {expected_version}"
@@ -187,6 +193,17 @@ class ConsentService:
                 for name, old, new in rows
             ],
         )
+
+    def erase_images(self, user_id: str, actor: str) -> int:
+        """Delete every image record of ``user_id`` and write one audit row (``data_erased``) in ONE
+        transaction; returns how many records went. The caller deletes the stored objects first
+        (florai.services.erasure), so no record outlives its image and no image its record."""
+        with self.db.session() as session:
+            ensure_user(session, user_id)
+            deleted = session.execute(delete(ImageRecord).where(ImageRecord.user_id == user_id)).rowcount
+            self._write_audit(session, user_id, actor, self.clock(), [(DATA_ERASED, None, True)])
+        log.info("image data erased", extra={"user_id": user_id, "actor": actor, "records": deleted})
+        return deleted
 
     def audit(self, user_id: str, limit: int = 50, before_id: int | None = None) -> list[AuditEntry]:
         """The user's audit entries, newest first; page with ``before_id`` (the last id seen)."""

@@ -1,7 +1,9 @@
 """Where inference runs: torch threads from the container's CPU limit, CUDA when present.
 
 A pod limited to 2 CPUs on a 64-core node must not start 64 intra-op threads (they would
-thrash against the CFS quota), so the thread count comes from the cgroup limit first.
+thrash against the CFS quota), so the thread count comes from the cgroup limit first. torch is
+imported only by the functions that configure it: the server process in process mode sizes its
+worker pools from here without importing torch (only the workers run models).
 """
 
 from __future__ import annotations
@@ -9,8 +11,6 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-
-import torch
 
 THREADS_ENV = "FLORAI_TORCH_THREADS"
 CGROUP_V2_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
@@ -67,6 +67,8 @@ def torch_threads() -> int:
 
 def configure_torch() -> int:
     """Apply the thread count to torch (once per process); returns it."""
+    import torch
+
     threads = torch_threads()
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
@@ -82,8 +84,22 @@ def default_processes(device: str, models: int, total_threads: int) -> int:
     return max(1, total_threads // max(1, models))
 
 
+# Present on a machine with the NVIDIA driver loaded: a hint the server process reads without torch.
+NVIDIA_DRIVER_FILE = Path("/proc/driver/nvidia/version")
+
+
+def device_hint(requested: str | None) -> str:
+    """The device a worker will pick (``select_device``), guessed without importing torch: the
+    requested one, else "cuda" when the NVIDIA driver is loaded, else "cpu"."""
+    if requested:
+        return requested
+    return "cuda" if NVIDIA_DRIVER_FILE.exists() else "cpu"
+
+
 def select_device(requested: str | None = None) -> str:
     """``requested`` when given (e.g. "cpu", "cuda:1"), else "cuda" when a GPU is visible, else "cpu"."""
+    import torch
+
     if requested:
         if requested.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device {requested!r} requested but CUDA is not available")
@@ -112,6 +128,8 @@ class ForwardThreads:
         return 1 if batch_size == 1 else available
 
     def apply(self, batch_size: int) -> None:
+        import torch
+
         threads = self.for_batch(batch_size, self.batch_threads)
         if threads != self._current and self.device == "cpu":
             torch.set_num_threads(threads)

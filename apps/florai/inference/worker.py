@@ -5,15 +5,19 @@ GIL back when it returns. In the server's process the event loop (HTTP parsing, 
 consent writes hold the GIL too, so each op can wait up to the switch interval: measured here,
 a forward that takes 12 ms alone took 36-43 ms beside a thread doing Python work.
 
-An ``InferenceWorker`` owns one child per model. The batcher hands it the raw uploads of a
-batch; the child decodes and preprocesses each one, then runs one forward pass over those that
-decoded: the same work, in the same thread, as the tight loop ``make bench`` calls the limit.
-The event loop talks to the child over a pipe (no thread hops: the reply wakes the loop
-directly); an image the child cannot decode comes back as that image's ``ImageError``.
+An ``InferenceWorker`` owns one child per model. The batcher hands it the jobs of a batch (the
+raw uploads, each to score or to explain); the child decodes and preprocesses each one once, then
+runs one forward pass over those to score and one forward + backward pass (Grad-CAM) over those to
+explain (florai.inference.execution): the same work, in the same thread, as the tight loop
+``make bench`` calls the limit. The server process loads no model at all. The event loop talks to
+the child over a pipe (no thread hops: the reply wakes the loop directly); an image the child
+cannot decode comes back as that image's ``ImageError``.
 
-The child loads the same verified folder (sha256 checked again), ignores SIGINT/SIGTERM (the
-server owns shutdown and drains first) and exits when the pipe closes, so it never outlives the
-server. A child that dies fails only the batch in flight; the next batch starts a new child.
+The child verifies the model folder (sha256) and loads it, ignores SIGINT/SIGTERM (the server owns
+shutdown and drains first) and exits when the pipe closes, so it never outlives the server. A
+child that dies fails only the batch in flight; the next batch starts a new child. A child decodes
+untrusted images, so it starts with an environment stripped to what Python, torch and the CPU or
+GPU runtime read: no database URL, JWT key, API key pepper or cloud credentials.
 
 A ``WorkerPool`` runs several children for one model, each taking whole batches (data
 parallelism). On CPU this beats one child with several intra-op threads: a single-threaded
@@ -29,28 +33,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 import pickle
 import signal
 import socket
 import struct
-import time
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
-from typing import Any
+from typing import Any, Protocol
 
-import numpy as np
-import torch
-import torch.multiprocessing as torch_mp
-
-from florai.inference.images import (
-    CorruptImageError,
-    DecompressionBombError,
-    ImageError,
-    UnsupportedImageError,
-)
-from florai.inference.runtime import default_processes, torch_threads
+from florai.inference.execution import BatchOutcome, Job
+from florai.inference.runtime import THREADS_ENV, default_processes, device_hint, torch_threads
+from florai.models.manifest import ModelManifest
 
 log = logging.getLogger(__name__)
 
@@ -63,95 +60,115 @@ PIPELINE_DEPTH = 2
 GOMP_SPINCOUNT_ENV = "GOMP_SPINCOUNT"
 # Spins before an idle OpenMP thread sleeps (libgomp counts about 100 000 per millisecond).
 GOMP_SPINCOUNT = 30_000
-# Errors the child reports per image, by class name, rebuilt as the same class here.
-_IMAGE_ERRORS = {
-    cls.__name__: cls
-    for cls in (ImageError, UnsupportedImageError, CorruptImageError, DecompressionBombError)
-}
+# What a child's environment keeps: the variables Python, torch, its OpenMP/MKL runtimes and CUDA
+# read. Everything else stays in the server process.
+WORKER_ENV_NAMES = frozenset(
+    {"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH", THREADS_ENV}
+)
+WORKER_ENV_PREFIXES = (
+    "PYTHON",
+    "LC_",
+    "OMP_",
+    "GOMP_",
+    "KMP_",
+    "MKL_",
+    "OPENBLAS_",
+    "CUDA_",
+    "NVIDIA_",
+    "TORCH",
+)
+_ENVIRON_LOCK = threading.Lock()
 
 
 class WorkerError(RuntimeError):
-    """The inference child failed to start, failed a forward pass, or exited while it held a batch."""
+    """The inference child failed to start, failed a batch, or exited while it held a batch.
+    ``reason``: why a start failed, as florai_model_load_failures counts it (missing, checksum...)."""
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
-@dataclass(frozen=True)
-class BatchOutcome:
-    """Per image: its probabilities [C] or the exception for that image; and how long each step took."""
+class ModelFiles(Protocol):
+    """What a worker needs to know of a model: its verified local folder and its manifest
+    (florai.models.source.ModelSource; a LoadedModel has both too)."""
 
-    results: list[torch.Tensor | Exception]
-    decode_s: list[float]
-    forward_s: float
-
-    @property
-    def forwarded(self) -> int:
-        return sum(1 for r in self.results if isinstance(r, torch.Tensor))
+    folder: Any
+    manifest: ModelManifest
 
 
-def _decode_all(model: Any, payload: list[bytes]) -> tuple[list[torch.Tensor], list[Any], list[float]]:
-    from florai.inference.images import decode_for_model
+def worker_environment(environ: dict[str, str]) -> dict[str, str]:
+    """``environ`` reduced to what a worker process needs (WORKER_ENV_NAMES and WORKER_ENV_PREFIXES)."""
+    return {k: v for k, v in environ.items() if k in WORKER_ENV_NAMES or k.startswith(WORKER_ENV_PREFIXES)}
 
-    tensors, errors, decode_s = [], [], []
-    for data in payload:
-        started = time.perf_counter()
+
+@contextlib.contextmanager
+def worker_environ() -> Iterator[None]:
+    """The process environment reduced for the block (a spawned child inherits ``os.environ`` as it is
+    when it starts; multiprocessing takes no environment of its own), then restored; one start at a
+    time. The block lasts one fork-exec: a thread of the server that reads the environment in that
+    moment (none does on the request path) would see it reduced."""
+    with _ENVIRON_LOCK:
+        saved = dict(os.environ)
+        kept = worker_environment(saved)
         try:
-            tensors.append(decode_for_model(data, model.manifest)[1])
-            errors.append(None)
-        except ImageError as exc:
-            errors.append((type(exc).__name__, str(exc)))
-        decode_s.append(time.perf_counter() - started)
-    return tensors, errors, decode_s
+            for name in set(saved) - set(kept):
+                del os.environ[name]
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
 
-def _serve(folder: str, device: str, conn: Connection) -> None:
-    """Child main: load the model, then decode + forward every batch the parent sends until told to
-    stop. Each batch comes with its intra-op thread count (the pool decides; CPU only)."""
+def _serve(folder: str, device: str | None, conn: Connection) -> None:
+    """Child main: load the model, then run every batch of jobs the parent sends until told to stop.
+    Each batch comes with its intra-op thread count (the pool decides; CPU only)."""
     # The parent owns shutdown: it drains its queue, then stops this child (or closes the pipe).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    import torch
+
+    from florai.inference.execution import run_jobs
     from florai.models.loader import load_model
 
     try:
         model = load_model(folder, device)
     except Exception as exc:  # reported to the parent, which raises it as a start failure
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        conn.send(("error", (f"{type(exc).__name__}: {exc}", getattr(exc, "reason", "invalid"))))
         return
     current_threads = torch.get_num_threads()
-    conn.send(("ready", None))
+    conn.send(("ready", model.device))
     while True:
         try:
-            command, payload, threads = conn.recv()
+            command, jobs, threads = conn.recv()
         except (EOFError, OSError):  # the server went away
             return
         if command != _RUN:
             return
         try:
-            if device == "cpu" and threads and threads != current_threads:
+            if model.device == "cpu" and threads and threads != current_threads:
                 torch.set_num_threads(threads)
                 current_threads = threads
-            tensors, errors, decode_s = _decode_all(model, payload)
-            probabilities, forward_s = None, 0.0
-            if tensors:
-                started = time.perf_counter()
-                probabilities = model.predict(torch.stack(tensors)).numpy()
-                forward_s = time.perf_counter() - started
+            outcome = run_jobs(model, jobs)
         except Exception as exc:  # a failing batch fails alone; the child lives on
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
             continue
-        conn.send(("ok", (probabilities, errors, decode_s, forward_s)))
+        conn.send(("ok", outcome))
 
 
 class InferenceWorker:
-    """One model's child process; ``run_batch`` is awaited on the event loop, one batch at a time."""
+    """One model's child process; ``run_batch`` is awaited on the event loop.
 
-    decodes_uploads = True
+    ``device``: what the child loads the model onto (None: CUDA when it sees a GPU, else the CPU);
+    once it started, ``device`` is the one it chose."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: ModelFiles, device: str | None = None) -> None:
         if model.folder is None:
             raise ValueError("the model has no local folder for a worker process to load")
         self.manifest = model.manifest
-        self.device = model.device
+        self.device = device
         self._folder = str(model.folder)
-        self._context = torch_mp.get_context("spawn")
+        self._context = multiprocessing.get_context("spawn")
         self._process: Any = None
         self._conn: Connection | None = None
         self._channel: _Channel | None = None  # the pipe as asyncio streams, opened on first use
@@ -189,7 +206,8 @@ class InferenceWorker:
         # at concurrency 8 or 32. libgomp reads the variable once, at start-up, so setting it here
         # affects only processes started later.
         os.environ.setdefault(GOMP_SPINCOUNT_ENV, str(GOMP_SPINCOUNT))
-        process.start()
+        with worker_environ():  # the child inherits the environment as it is at this moment
+            process.start()
         child.close()
         return process, parent
 
@@ -205,35 +223,30 @@ class InferenceWorker:
             status, detail = parent.recv()
         except (EOFError, OSError):
             process.join(5)
-            status, detail = "error", f"exited with code {process.exitcode}"
+            status, detail = "error", (f"exited with code {process.exitcode}", "invalid")
         if status != "ready":
             process.join(5)
             parent.close()
-            raise WorkerError(f"inference worker for {self.manifest.name} failed to start: {detail}")
-        self._process, self._conn, self._abandoned = process, parent, False
+            message, reason = detail
+            raise WorkerError(f"inference worker for {self.manifest.name} failed to start: {message}", reason)
+        self._process, self._conn, self._abandoned, self.device = process, parent, False, detail
         log.info("inference worker started", extra={"model": self.manifest.name, "pid": process.pid})
 
-    async def run_batch(self, uploads: list[bytes], threads: int | None = None) -> BatchOutcome:
-        """Decode + preprocess + forward ``uploads`` in the child; per image a row or its ImageError.
+    async def run_batch(self, jobs: list[Job], threads: int | None = None) -> BatchOutcome:
+        """Run ``jobs`` in the child; per job its Scores or Explanation, or its upload's ImageError.
 
         ``threads``: intra-op threads for this batch (None: as the child last ran). Several calls may
         be in flight: the child takes the next batch from its pipe as soon as it finishes one."""
         self.outstanding += 1  # at once, before any await: the pool counts on it to choose a child
         try:
-            status, detail = await self._send_and_wait(uploads, threads)
+            status, detail = await self._send_and_wait(jobs, threads)
         finally:
             self.outstanding -= 1
         if status != "ok":
             raise WorkerError(f"inference failed in the worker: {detail}")
-        probabilities, errors, decode_s, forward_s = detail
-        rows = iter(torch.from_numpy(np.asarray(probabilities)) if probabilities is not None else ())
-        results: list[torch.Tensor | Exception] = [
-            next(rows) if error is None else _IMAGE_ERRORS.get(error[0], ImageError)(error[1])
-            for error in errors
-        ]
-        return BatchOutcome(results, decode_s, forward_s)
+        return detail
 
-    async def _send_and_wait(self, uploads: list[bytes], threads: int | None) -> tuple[str, Any]:
+    async def _send_and_wait(self, jobs: list[Job], threads: int | None) -> tuple[str, Any]:
         locks = self._locks()
         if not self.alive or self._abandoned or not self._channel_on(locks.loop):
             async with locks.restart:  # one caller restarts or opens; the others wait for it
@@ -250,7 +263,7 @@ class InferenceWorker:
                     self._channel = await _Channel.open(self._conn)
         channel = self._channel
         try:
-            channel.send((_RUN, uploads, threads))  # buffered by the loop: never blocks it
+            channel.send((_RUN, jobs, threads))  # buffered by the loop: never blocks it
             async with locks.replies:
                 if channel is not self._channel or self._abandoned:
                     raise WorkerError(f"inference worker for {self.manifest.name} was replaced mid-batch")
@@ -363,25 +376,33 @@ class WorkerPool:
     light load batches still form in the parent, where they can grow.
     """
 
-    decodes_uploads = True
-
-    def __init__(self, model: Any, processes: int, total_threads: int) -> None:
+    def __init__(
+        self, model: ModelFiles, processes: int, total_threads: int, device: str | None = None
+    ) -> None:
         if processes < 1 or total_threads < 1:
             raise ValueError("a worker pool needs at least one process and one thread")
         self.manifest = model.manifest
-        self.device = model.device
-        self.workers = [InferenceWorker(model) for _ in range(processes)]
+        self.workers = [InferenceWorker(model, device) for _ in range(processes)]
         self.total_threads = total_threads
         self.shared_threads = max(1, total_threads // processes)
         self._idle = list(self.workers)  # no batch outstanding; the last one freed is used first
 
     @classmethod
-    def sized_for(cls, model: Any, models: int, processes: int | None = None) -> WorkerPool:
+    def sized_for(
+        cls, model: ModelFiles, models: int, processes: int | None = None, device: str | None = None
+    ) -> WorkerPool:
         """The pool the service runs for ``model``, one of ``models`` served by this process: the
         CPU budget (florai.inference.runtime.torch_threads) as its threads, and ``processes``
-        children (FLORAI_INFERENCE_PROCESSES) or else ``default_processes``."""
+        children (FLORAI_INFERENCE_PROCESSES) or else ``default_processes`` for the device the
+        children will pick (florai.inference.runtime.device_hint)."""
         threads = torch_threads()
-        return cls(model, processes or default_processes(str(model.device), models, threads), threads)
+        count = processes or default_processes(device_hint(device), models, threads)
+        return cls(model, count, threads, device)
+
+    @property
+    def device(self) -> str | None:
+        """The device the children loaded the model onto (None until one started)."""
+        return next((w.device for w in self.workers if w.device), None)
 
     @property
     def lanes(self) -> int:
@@ -451,13 +472,13 @@ class WorkerPool:
             raise WorkerError(f"all {self.lanes} inference lanes of {self.manifest.name} are busy")
         return worker
 
-    async def run_batch(self, uploads: list[bytes]) -> BatchOutcome:
+    async def run_batch(self, jobs: list[Job]) -> BatchOutcome:
         """Run a batch on an idle child, else queue it behind the least busy one. The batcher runs
         at most ``lanes`` batches at once."""
         threads = self.threads_for()
         worker = self._choose()
         try:
-            return await worker.run_batch(uploads, threads)
+            return await worker.run_batch(jobs, threads)
         finally:
             if not worker.outstanding:
                 self._idle.append(worker)

@@ -15,11 +15,10 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
 
 from florai.inference.runtime import configure_torch, select_device
-from florai.metrics import MODEL_INFO, MODEL_LOAD_FAILURES, MODEL_LOADED
-from florai.models.checksum import file_sha256
+from florai.metrics import MODEL_INFO, MODEL_LOADED
 from florai.models.errors import ModelChecksumError, ModelLoadError, ModelMissingError
-from florai.models.manifest import FORMAT_TORCH_EXPORT, FORMAT_TORCHSCRIPT, MANIFEST_FILE, ModelManifest
-from florai.models.s3 import fetch_model_folder, is_s3_uri
+from florai.models.manifest import FORMAT_TORCH_EXPORT, FORMAT_TORCHSCRIPT, ModelManifest
+from florai.models.source import record_load_failure, resolve_model, verify_weights
 
 __all__ = ["LoadedModel", "ModelChecksumError", "ModelLoadError", "ModelMissingError", "load_model"]
 
@@ -44,27 +43,42 @@ class LoadedModel:
 
     def explain(self, image: torch.Tensor, class_index: int | None = None) -> tuple[int, np.ndarray]:
         """Grad-CAM for one preprocessed image [3, H, W]: (class explained, heat map [H, W] in [0, 1]).
+        The class defaults to the top prediction (``explain_batch`` for several images at once)."""
+        if class_index is not None and not 0 <= class_index < self.manifest.num_classes:
+            raise ValueError(f"class_index {class_index} outside 0..{self.manifest.num_classes - 1}")
+        _, classes, heatmaps = self.explain_batch(image.unsqueeze(0), [class_index])
+        return classes[0], heatmaps[0]
 
-        The class defaults to the top prediction. The gradient of that class's logit with respect to
-        the last feature map weights each channel (averaged over space); the ReLU of the weighted
-        sum, upsampled to the input size and scaled to [0, 1], is the heat map.
+    def explain_batch(
+        self, batch: torch.Tensor, class_indices: list[int | None] | None = None
+    ) -> tuple[torch.Tensor, list[int], np.ndarray]:
+        """One forward and one backward pass for a batch [N, 3, H, W]: the probabilities [N, C] (as
+        ``predict`` gives them), the class explained for each image (its top prediction unless
+        given) and its Grad-CAM heat map [N, H, W] in [0, 1].
+
+        The gradient of each image's class logit with respect to the last feature map weights each
+        channel (averaged over space); the ReLU of the weighted sum, upsampled to the input size and
+        scaled to [0, 1], is the heat map. Images do not interact in an evaluation-mode forward
+        pass, so the gradient of the sum of the chosen logits gives every image its own gradient.
         """
-        height, width = image.shape[-2:]
+        height, width = batch.shape[-2:]
         with torch.enable_grad():
-            x = image.unsqueeze(0).to(self.device).requires_grad_(True)
+            x = batch.to(self.device).contiguous(memory_format=torch.channels_last).requires_grad_(True)
             logits, feature_map = self.module(x)
-            if class_index is None:
-                class_index = int(logits[0].argmax())
-            if not 0 <= class_index < self.manifest.num_classes:
-                raise ValueError(f"class_index {class_index} outside 0..{self.manifest.num_classes - 1}")
-            (gradients,) = torch.autograd.grad(logits[0, class_index], feature_map)
+            chosen = [
+                int(logits[i].argmax()) if c is None else c
+                for i, c in enumerate(class_indices or [None] * batch.shape[0])
+            ]
+            picked = logits[torch.arange(len(chosen)), torch.tensor(chosen)]
+            (gradients,) = torch.autograd.grad(picked.sum(), feature_map)
         with torch.no_grad():
+            probabilities = torch.softmax(logits.detach().float(), dim=1).cpu()
             weights = gradients.mean(dim=(2, 3), keepdim=True)
-            cam = F.relu((weights * feature_map).sum(dim=1, keepdim=True))
-            cam = F.interpolate(cam, size=(height, width), mode="bilinear", align_corners=False)[0, 0]
-            peak = cam.max()
-            cam = cam / peak if peak > 0 else torch.zeros_like(cam)
-        return class_index, cam.clamp(0, 1).float().cpu().numpy()
+            cam = F.relu((weights * feature_map.detach()).sum(dim=1, keepdim=True))
+            cam = F.interpolate(cam, size=(height, width), mode="bilinear", align_corners=False)[:, 0]
+            peak = cam.amax(dim=(1, 2), keepdim=True)
+            cam = torch.where(peak > 0, cam / peak.clamp_min(1e-12), torch.zeros_like(cam))
+        return probabilities, chosen, cam.clamp(0, 1).float().cpu().numpy()
 
 
 def _deserialise(manifest: ModelManifest, weights: Path, device: str) -> Any:
@@ -108,58 +122,32 @@ def _check_outputs(manifest: ModelManifest, module: Any, device: str, source: st
         )
 
 
-def _load_folder(folder: Path, device: str, source: str) -> LoadedModel:
-    manifest_path = folder / MANIFEST_FILE
-    if not manifest_path.is_file():
-        raise ModelMissingError(f"{source}: no {MANIFEST_FILE} (is this a model folder?)")
-    manifest = ModelManifest.from_json(manifest_path.read_text(encoding="utf-8"), source=str(manifest_path))
-    weights = folder / manifest.artifact
-    if not weights.is_file():
-        raise ModelMissingError(
-            f"{source}: weights file {manifest.artifact!r} named in the manifest is missing"
-        )
-    actual = file_sha256(weights)
-    if actual != manifest.sha256:
-        error = ModelChecksumError(
-            f"{weights}: sha256 mismatch, expected {manifest.sha256} (manifest) but the file has {actual}; "
-            "refusing to load a weights file that is not the one the manifest describes"
-        )
-        error.model_name = manifest.name
-        raise error
-    try:
-        module = _deserialise(manifest, weights, device)
-        _check_outputs(manifest, module, device, source)
-    except ModelLoadError as exc:
-        exc.model_name = manifest.name
-        raise
-    return LoadedModel(manifest=manifest, device=device, module=module, folder=folder)
-
-
 def load_model(uri: str, device: str | None = None) -> LoadedModel:
     """Load the model folder at ``uri`` (local path or ``s3://bucket/prefix``) onto ``device``.
 
     ``device`` defaults to CUDA when available, else CPU. Raises ``ModelLoadError`` (or its
     subclasses ``ModelMissingError`` / ``ModelChecksumError``) with a message naming the artifact.
     """
-    source = str(uri)
-    # Label for failures before the manifest names the model: the folder name (the task, by default).
-    metric_name = Path(source.rstrip("/")).name or source
     try:
         configure_torch()  # intra-op threads follow the container's CPU limit (or FLORAI_TORCH_THREADS)
-        resolved = select_device(device)
-        folder = fetch_model_folder(source) if is_s3_uri(source) else Path(source)
-        if not folder.is_dir():
-            raise ModelMissingError(f"{source}: model folder does not exist")
-        model = _load_folder(folder, resolved, source)
+        try:
+            resolved = select_device(device)
+        except ValueError as exc:  # an impossible device request
+            raise ModelLoadError(f"{uri}: {exc}") from exc
+        source = resolve_model(uri)
+        manifest = source.manifest
+        try:
+            verify_weights(source)
+            module = _deserialise(manifest, source.weights, resolved)
+            _check_outputs(manifest, module, resolved, str(uri))
+        except ModelLoadError as exc:
+            exc.model_name = manifest.name
+            raise
     except ModelLoadError as exc:
-        name = exc.model_name or metric_name
-        MODEL_LOAD_FAILURES.labels(model=name, reason=exc.reason).inc()
-        MODEL_LOADED.labels(model=name).set(0)
+        record_load_failure(exc, str(uri))
         raise
-    except ValueError as exc:  # an impossible device request
-        MODEL_LOAD_FAILURES.labels(model=metric_name, reason=ModelLoadError.reason).inc()
-        raise ModelLoadError(f"{source}: {exc}") from exc
-    m = model.manifest
-    MODEL_INFO.labels(model=m.name, version=m.version, task=m.task, device=resolved).set(1)
-    MODEL_LOADED.labels(model=m.name).set(1)
-    return model
+    MODEL_INFO.labels(model=manifest.name, version=manifest.version, task=manifest.task, device=resolved).set(
+        1
+    )
+    MODEL_LOADED.labels(model=manifest.name).set(1)
+    return LoadedModel(manifest=manifest, device=resolved, module=module, folder=source.folder)

@@ -40,6 +40,17 @@ class JsonFormatter(logging.Formatter):
 
 
 _HANDLER_NAME = "florai-json"
+ACCESS_LOGGER = "uvicorn.access"
+
+
+class WithoutQueryString(logging.Filter):
+    """Access log lines name the path, never its query string (a client may put a token there)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -53,10 +64,13 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     # uvicorn's own loggers propagate to the root handler instead of printing plain text.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error", ACCESS_LOGGER):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    access = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, WithoutQueryString) for f in access.filters):
+        access.addFilter(WithoutQueryString())
 
 
 def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
@@ -65,12 +79,18 @@ def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
+        "filters": {"without_query": {"()": WithoutQueryString}},
         "handlers": {
             "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
         },
         "loggers": {
             "uvicorn": {"handlers": ["stdout"], "level": level, "propagate": False},
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
-            "uvicorn.access": {"handlers": ["stdout"], "level": level, "propagate": False},
+            ACCESS_LOGGER: {
+                "handlers": ["stdout"],
+                "level": level,
+                "propagate": False,
+                "filters": ["without_query"],
+            },
         },
     }

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from florai.security.principal import AuthError, Principal
+from florai.security.principal import JWT_USER_PREFIX, AuthError, Principal, user_id_problem
 from florai.storage.clock import Clock, utc_now
 from florai.storage.database import Database
 from florai.storage.tables import ApiKey
@@ -29,6 +29,7 @@ KEY_RANDOM_BYTES = 32
 DISPLAY_PREFIX_LENGTH = 12
 MIN_PEPPER_BYTES = 16
 PEPPER_FILE_BYTES = 32
+MAX_KEY_NAME_LENGTH = 100  # the api_keys.name column
 
 
 def _pepper_bytes(pepper: str | bytes) -> bytes:
@@ -86,6 +87,13 @@ class ApiKeyStore:
         self.clock = clock
 
     def _insert(self, user_id: str, name: str, plaintext: str) -> CreatedKey:
+        problem = user_id_problem(user_id)
+        if problem is not None:
+            raise ValueError(f"user id {problem}")
+        if user_id.startswith(JWT_USER_PREFIX):
+            raise ValueError(f"user ids starting with {JWT_USER_PREFIX!r} belong to token subjects")
+        if not name or len(name) > MAX_KEY_NAME_LENGTH:
+            raise ValueError(f"a key name must have 1 to {MAX_KEY_NAME_LENGTH} characters")
         key = CreatedKey(uuid.uuid4().hex, user_id, name, plaintext[:DISPLAY_PREFIX_LENGTH], plaintext)
         with self.db.session() as session:
             ensure_user(session, user_id)
@@ -126,8 +134,11 @@ class ApiKeyStore:
         with self.db.session() as session:
             return session.execute(query.values(revoked_at=self.clock())).rowcount == 1
 
-    def list(self, user_id: str) -> list[ApiKeyInfo]:
-        query = select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at, ApiKey.id)
+    def list(self, user_id: str | None = None) -> list[ApiKeyInfo]:
+        """The keys of ``user_id`` (every user's when None), oldest first; never their secrets."""
+        query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+        if user_id is not None:
+            query = query.where(ApiKey.user_id == user_id)
         with self.db.session() as session:
             return [
                 ApiKeyInfo(r.id, r.user_id, r.name, r.prefix, r.created_at, r.revoked_at)

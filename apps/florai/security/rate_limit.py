@@ -70,19 +70,29 @@ class InProcessTokenBucket:
     def __len__(self) -> int:
         return len(self._buckets)
 
+    def _tokens(self, key: str, now: float) -> float:
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + max(0.0, now - at) * self.rate_per_s)
+
+    def _decision(self, tokens: float, cost: int) -> RateLimitDecision:
+        if tokens >= cost:
+            return RateLimitDecision(True, 0.0, int(tokens - cost))
+        return RateLimitDecision(False, (cost - tokens) / self.rate_per_s, int(tokens))
+
+    def peek(self, key: str, cost: int = 1) -> RateLimitDecision:
+        """Whether ``hit(key, cost)`` would be allowed now, without taking anything."""
+        with self._lock:
+            return self._decision(self._tokens(key, self.clock()), cost)
+
     def hit(self, key: str, cost: int = 1) -> RateLimitDecision:
         if not 1 <= cost <= self.burst:
             raise ValueError(f"cost must be between 1 and the burst ({self.burst}), got {cost}")
         with self._lock:
             now = self.clock()
-            tokens, at = self._buckets.pop(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + max(0.0, now - at) * self.rate_per_s)
-            if tokens >= cost:
-                tokens -= cost
-                decision = RateLimitDecision(True, 0.0, int(tokens))
-            else:
-                decision = RateLimitDecision(False, (cost - tokens) / self.rate_per_s, int(tokens))
-            self._buckets[key] = (tokens, now)
+            tokens = self._tokens(key, now)
+            self._buckets.pop(key, None)
+            decision = self._decision(tokens, cost)
+            self._buckets[key] = (tokens - cost if decision.allowed else tokens, now)
             while len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
             return decision

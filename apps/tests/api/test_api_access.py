@@ -9,7 +9,8 @@ import jwt
 import pytest
 
 from florai import contract
-from florai.api.wiring import DEV_KEY_NOTICE
+from florai.consent.image_store import user_segment
+from florai.services.wiring import DEV_KEY_NOTICE
 
 API = contract.API_PREFIX
 JWT_KEY = "a-test-jwt-secret-of-at-least-32-bytes!!"
@@ -51,7 +52,7 @@ def test_jwt_principal_and_consent_isolation_with_complete_audit(jwt_client):
     assert jwt_client.put(f"{API}/consent", json={"allow_training": True}, headers=alice).status_code == 200
     assert jwt_client.put(f"{API}/consent", json={"store_images": False}, headers=alice).status_code == 200
     assert jwt_client.get(f"{API}/consent", headers=bob).json() == {
-        "user_id": "bob",
+        "user_id": "jwt:bob",
         "store_images": False,
         "allow_training": False,
         "version": 0,
@@ -64,9 +65,9 @@ def test_jwt_principal_and_consent_isolation_with_complete_audit(jwt_client):
         ("allow_training", False, True),
         ("store_images", False, True),
     ]
-    assert all(e["actor"] == "alice" and e["changed_at"] for e in entries)
+    assert all(e["actor"] == "jwt:alice" and e["changed_at"] for e in entries)
     # No route takes a user id: a query parameter naming another user changes nothing.
-    assert jwt_client.get(f"{API}/consent?user_id=alice", headers=bob).json()["user_id"] == "bob"
+    assert jwt_client.get(f"{API}/consent?user_id=alice", headers=bob).json()["user_id"] == "jwt:bob"
     r = jwt_client.put(f"{API}/consent", json={"store_images": "maybe"}, headers=bob)
     assert r.status_code == 422
     r = jwt_client.put(f"{API}/consent", json={"store_images": True, "expected_version": 7}, headers=bob)
@@ -85,8 +86,8 @@ def test_images_are_kept_only_with_consent(jwt_client, make_png):
     assert (carol_usage["kept"], carol_usage["discarded"]) == (2, 0)
     assert (dave_usage["kept"], dave_usage["discarded"]) == (0, 2)
     images = Path(jwt_client.app.state.runtime.settings.effective_image_store_uri)
-    assert len(list((images / "carol").glob("*.png"))) == 2
-    assert not (images / "dave").exists()
+    assert len(list((images / user_segment("jwt:carol")).glob("*.png"))) == 2
+    assert not (images / user_segment("jwt:dave")).exists()
 
 
 def test_rate_limit_per_key_429_with_retry_after(serve, dev_headers, make_png):
@@ -101,9 +102,10 @@ def test_rate_limit_per_key_429_with_retry_after(serve, dev_headers, make_png):
         )
 
 
-def test_generated_dev_key_is_printed_and_accepted(serve, capsys):
+def test_generated_dev_key_is_announced_and_accepted(serve):
+    # python -m florai prints the notice once the port accepts (florai.server; tested there).
     with serve(api_key=None, services=("consent",)) as client:
-        line = next(x for x in capsys.readouterr().out.splitlines() if x.endswith("(development key)"))
+        line = client.app.state.runtime.dev_key_notice
         key = line.removeprefix("FLORAI_API_KEY=").removesuffix(" (development key)")
         assert line == DEV_KEY_NOTICE.format(key=key) and len(key) > 20
         assert client.get(f"{API}/consent", headers={contract.API_KEY_HEADER: key}).json()["user_id"] == "dev"

@@ -17,6 +17,8 @@ from florai.api.schemas import (
     UsageResponse,
 )
 from florai.catalogue import load_catalogue
+from florai.inference.engine import ThreadRunner
+from florai.inference.worker import WorkerPool
 
 API = contract.API_PREFIX
 CATALOGUE = load_catalogue()
@@ -150,7 +152,8 @@ def test_worker_process_and_in_process_modes_answer_alike(serve, dev_headers, ma
     answers = {}
     for mode in ("process", "thread"):
         with serve(services=("identify",), inference_worker=mode) as c:
-            assert bool(c.app.state.runtime.workers) == (mode == "process")
+            runner = c.app.state.runtime.engines["identify"].runner
+            assert isinstance(runner, WorkerPool if mode == "process" else ThreadRunner)
             ok = c.post(f"{API}/identify", files={"file": ("a.png", image, "image/png")}, headers=dev_headers)
             bad = c.post(
                 f"{API}/identify", files={"file": ("b.png", corrupt, "image/png")}, headers=dev_headers

@@ -1,5 +1,6 @@
-"""Start-up in process mode: every task's worker pool is launched before any is waited on, and a
-pool that cannot start takes only its own task out of service (its children stopped)."""
+"""Start-up in process mode: every task's worker pool is launched before any is waited on, a pool
+that cannot start takes only its own task out of service (its children stopped; the reason in the
+log and the load-failure metric, not in /readyz), and the server process loads no model."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from fastapi.testclient import TestClient
 from florai import contract
 from florai.api import create_app
 from florai.inference.worker import WorkerPool
-from florai.metrics import MODEL_LOADED
+from florai.metrics import MODEL_LOAD_FAILURES, MODEL_LOADED
 from florai.settings import Settings
 
 from .conftest import DEV_KEY
 
 
 def test_pools_start_together_and_a_failed_one_leaves_the_others_serving(
-    tmp_path: Path, models_dir: str, make_png, monkeypatch
+    tmp_path: Path, models_dir: str, make_png, monkeypatch, caplog
 ) -> None:
     models = Path(shutil.copytree(models_dir, tmp_path / "models"))
     events: list[tuple[str, str]] = []
@@ -28,7 +29,7 @@ def test_pools_start_together_and_a_failed_one_leaves_the_others_serving(
     def launch_spy(pool: WorkerPool):  # noqa: ANN202
         events.append(("launch", pool.manifest.task))
         launched_pools.append(pool)
-        if pool.manifest.task == contract.TASK_DIAGNOSE:  # changed on disk after this process verified it
+        if pool.manifest.task == contract.TASK_DIAGNOSE:  # changed on disk: the children refuse it
             weights = models / contract.TASK_DIAGNOSE / pool.manifest.artifact
             data = bytearray(weights.read_bytes())
             data[len(data) // 2] ^= 0xFF
@@ -55,10 +56,14 @@ def test_pools_start_together_and_a_failed_one_leaves_the_others_serving(
         assert {task for _, task in events} == set(tasks)
         ready = client.get(contract.READY_PATH)
         assert ready.status_code == 503
-        check = ready.json()["checks"][f"model:{contract.TASK_DIAGNOSE}"]
-        assert "failed to start: ModelChecksumError" in check
+        assert ready.json()["checks"][f"model:{contract.TASK_DIAGNOSE}"] == "failed"
+        assert str(models) not in ready.text  # details stay in the log
+        logged = [r for r in caplog.records if r.getMessage() == "inference worker failed"]
+        assert "failed to start: ModelChecksumError" in logged[0].error
         assert ready.json()["checks"][f"model:{contract.TASK_IDENTIFY}"] == "ok"
         assert MODEL_LOADED.labels(model=contract.TASK_DIAGNOSE)._value.get() == 0
+        failures = MODEL_LOAD_FAILURES.labels(model=contract.TASK_DIAGNOSE, reason="checksum")
+        assert failures._value.get() >= 1
         files = {"file": ("leaf.png", make_png((5, 50, 150)), "image/png")}
         headers = {contract.API_KEY_HEADER: DEV_KEY}
         identify = client.post(f"{contract.API_PREFIX}/identify", files=files, headers=headers)

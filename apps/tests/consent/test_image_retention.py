@@ -13,8 +13,7 @@ import pytest
 from moto import mock_aws
 from sqlalchemy import event, text
 
-import florai.api.retention as retention_api
-from florai.api.retention import RetentionWriter
+import florai.services.retention as retention_api
 from florai.consent import (
     ConsentService,
     LocalImageStore,
@@ -27,6 +26,7 @@ from florai.consent import (
 from florai.consent.image_store import user_segment
 from florai.consent.service import ImageUse
 from florai.metrics import IMAGES_RETAINED
+from florai.services.retention import RetentionWriter
 from florai.storage import Database, DatabaseUnavailable, upgrade
 
 IMAGE = b"\x89PNG\r\n\x1a\n fake image bytes"

@@ -32,11 +32,11 @@ def test_redis_outage_falls_back_in_process(redis_server, redis_url, tmp_path, f
         runtime = client.app.state.runtime
         assert identify((1, 1, 1)).json()["cache"] == "miss"
         assert identify((1, 1, 1)).json()["cache"] == "hit"  # served from Redis
-        assert runtime.rate_limiter.limiter.degraded is False
+        assert runtime.limits.buckets.degraded is False
         redis_server.stop()
         r = identify((2, 2, 2))
         assert r.status_code == 200 and r.json()["cache"] == "miss"
-        assert runtime.rate_limiter.limiter.degraded is True
+        assert runtime.limits.buckets.degraded is True
         # The in-process bucket is fresh (burst 3): two more, then it limits on its own.
         assert identify((2, 2, 2)).json()["cache"] == "hit"  # in-process cache
         assert identify((3, 3, 3)).status_code == 200

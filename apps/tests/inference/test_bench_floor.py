@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # apps/: the ``ben
 
 from bench.loopback_http import KeepAliveConnection, predictions_of  # noqa: E402
 from bench.photos import photo_set  # noqa: E402
-from bench.service import FLOOR_COMMAND, MULTIPART_BOUNDARY, multipart_jpeg, running_service  # noqa: E402
+from bench.service import FLOOR, MULTIPART_BOUNDARY, multipart_jpeg, running_service  # noqa: E402
 
 from florai.contract import TASK_IDENTIFY  # noqa: E402
 from florai.inference.images import decode_for_model  # noqa: E402
@@ -41,7 +41,7 @@ def test_floor_serves_the_models_predictions(reference_models: dict[str, Path]) 
         finally:
             await connection.close()
 
-    with running_service(folder.parent, 4, command=FLOOR_COMMAND) as floor:
+    with running_service(folder.parent, 4, peer=FLOOR) as floor:
         assert httpx.get(floor.base_url + "/readyz", timeout=10).status_code == 200
         answers = asyncio.run(post_all(floor.base_url))
 

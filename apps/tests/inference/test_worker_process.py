@@ -1,5 +1,6 @@
-"""InferenceWorker: decode + preprocess + forward in a child process, equal to the in-process path,
-per-image decode errors, and robust to the child dying, failing to start, or being left behind."""
+"""InferenceWorker: decode + preprocess + forward (and Grad-CAM) in a child process, equal to the
+in-process path, per-image decode errors, robust to the child dying, failing to start, or being left
+behind, and started without the server's secrets."""
 
 from __future__ import annotations
 
@@ -19,14 +20,10 @@ from PIL import Image
 
 from florai.contract import TASK_IDENTIFY
 from florai.inference import worker as worker_module
-from florai.inference.images import (
-    CorruptImageError,
-    DecompressionBombError,
-    UnsupportedImageError,
-    decode_for_model,
-)
+from florai.inference.execution import BatchOutcome, Explanation, Job, Scores, run_jobs
+from florai.inference.images import CorruptImageError, DecompressionBombError, UnsupportedImageError
 from florai.inference.runtime import THREADS_ENV
-from florai.inference.worker import PIPELINE_DEPTH, BatchOutcome, InferenceWorker, WorkerError, WorkerPool
+from florai.inference.worker import PIPELINE_DEPTH, InferenceWorker, WorkerError, WorkerPool
 from florai.models.loader import LoadedModel, load_model
 
 
@@ -50,12 +47,29 @@ def jpeg(seed: int, size: tuple[int, int] = (320, 240)) -> bytes:
     return out.getvalue()
 
 
-def in_process(model: LoadedModel, uploads: list[bytes]) -> torch.Tensor:
-    return model.predict(torch.stack([decode_for_model(data, model.manifest)[1] for data in uploads]))
+def in_process(model: LoadedModel, uploads: list[bytes], explain: bool = False) -> list:
+    return run_jobs(model, [Job(data, explain) for data in uploads]).results
 
 
-def run(w: InferenceWorker, uploads: list[bytes]):  # noqa: ANN201
-    return asyncio.run(w.run_batch(uploads))
+def run(w: InferenceWorker, uploads: list[bytes], explain: bool = False) -> BatchOutcome:
+    return asyncio.run(w.run_batch([Job(data, explain) for data in uploads]))
+
+
+def jobs(uploads: list[bytes]) -> list[Job]:
+    return [Job(data) for data in uploads]
+
+
+def same(results: list, expected: list) -> bool:
+    """Equal top classes and probabilities (to float tolerance), and the same overlays."""
+    assert len(results) == len(expected)
+    for got, want in zip(results, expected, strict=True):
+        assert type(got) is type(want)
+        if isinstance(got, Explanation):
+            assert got.overlay_png == want.overlay_png
+            got, want = got.scores, want.scores
+        assert got.indices == want.indices
+        assert got.probabilities == pytest.approx(want.probabilities, abs=1e-5)
+    return True
 
 
 def wait_until(condition, timeout: float = 20.0) -> bool:  # noqa: ANN001
@@ -73,7 +87,18 @@ def test_child_predicts_what_the_server_process_would(model: LoadedModel, worker
         uploads = [jpeg(seed) for seed in range(n)]
         outcome = run(worker, uploads)
         assert outcome.forwarded == n and len(outcome.decode_s) == n and outcome.forward_s > 0
-        assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
+        assert same(outcome.results, in_process(model, uploads))
+
+
+def test_child_explains_what_the_server_process_would(model: LoadedModel, worker: InferenceWorker) -> None:
+    uploads = [jpeg(seed) for seed in range(3)]
+    outcome = run(worker, uploads, explain=True)
+    assert all(isinstance(r, Explanation) and r.overlay_png.startswith(b"\x89PNG") for r in outcome.results)
+    assert same(outcome.results, in_process(model, uploads, explain=True))
+    # Scored and explained jobs in one batch: each gets what it asked for, the scores agree.
+    mixed = asyncio.run(worker.run_batch([Job(uploads[0]), Job(uploads[1], explain=True)]))
+    assert [type(r) for r in mixed.results] == [Scores, Explanation]
+    assert mixed.results[0].indices[0] == in_process(model, uploads[:1])[0].indices[0]
 
 
 def test_an_undecodable_image_fails_alone_with_its_own_error(
@@ -88,18 +113,16 @@ def test_an_undecodable_image_fails_alone_with_its_own_error(
     outcome = run(worker, uploads)
     kinds = [type(r) for r in outcome.results]
     assert kinds == [
-        torch.Tensor,
+        Scores,
         CorruptImageError,
         UnsupportedImageError,
         CorruptImageError,
         DecompressionBombError,
-        torch.Tensor,
+        Scores,
     ]
     assert "BMP images are not accepted" in str(outcome.results[2])
     assert outcome.forwarded == 2
-    expected = in_process(model, good)
-    assert torch.allclose(outcome.results[0], expected[0], atol=1e-5)
-    assert torch.allclose(outcome.results[5], expected[1], atol=1e-5)
+    assert same([outcome.results[0], outcome.results[5]], in_process(model, good))
     # Nothing decodable: no forward pass at all, and the worker carries on.
     assert run(worker, [b"junk"]).forwarded == 0
     assert run(worker, [jpeg(4)]).forwarded == 1
@@ -114,7 +137,7 @@ def test_a_killed_child_is_replaced_by_the_next_batch(model: LoadedModel) -> Non
         assert wait_until(lambda: not w.alive)
         uploads = [jpeg(5), jpeg(6)]
         outcome = run(w, uploads)
-        assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
+        assert same(outcome.results, in_process(model, uploads))
         assert w.alive and w.pid != first_pid
     finally:
         w.close()
@@ -151,15 +174,15 @@ def test_an_abandoned_batch_does_not_answer_the_next_one(model: LoadedModel) -> 
     try:
 
         async def abandon_then_run() -> object:
-            task = asyncio.ensure_future(w.run_batch([jpeg(s) for s in range(16)]))
+            task = asyncio.ensure_future(w.run_batch([Job(jpeg(s)) for s in range(16)]))
             await asyncio.sleep(0.01)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            return await w.run_batch([jpeg(99)])
+            return await w.run_batch([Job(jpeg(99))])
 
         outcome = asyncio.run(abandon_then_run())
         assert outcome.forwarded == 1 and len(outcome.results) == 1
-        assert torch.allclose(outcome.results[0], in_process(model, [jpeg(99)])[0], atol=1e-5)
+        assert same(outcome.results, in_process(model, [jpeg(99)]))
     finally:
         w.close()
 
@@ -173,11 +196,11 @@ def test_batches_sent_while_the_child_is_busy_are_answered_in_order(
     assert sum(len(u) for u in batches[1]) > 2**20
 
     async def at_once() -> list[BatchOutcome]:
-        return list(await asyncio.gather(*(worker.run_batch(b) for b in batches)))
+        return list(await asyncio.gather(*(worker.run_batch([Job(u) for u in b]) for b in batches)))
 
     for uploads, outcome in zip(batches, uvloop.run(at_once()), strict=True):
         assert outcome.forwarded == len(uploads)
-        assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
+        assert same(outcome.results, in_process(model, uploads))
     assert worker.outstanding == 0
 
 
@@ -225,11 +248,11 @@ def test_batches_larger_than_the_socket_buffer_under_uvloop(
     assert sum(len(u) for u in uploads) > 2**21
 
     async def twice() -> list:
-        return [await worker.run_batch(uploads[:1]), await worker.run_batch(uploads)]
+        return [await worker.run_batch([Job(uploads[0])]), await worker.run_batch([Job(u) for u in uploads])]
 
     small, big = uvloop.run(twice())
     assert big.forwarded == 12 and small.forwarded == 1
-    assert torch.allclose(torch.stack(big.results), in_process(model, uploads), atol=1e-5)
+    assert same(big.results, in_process(model, uploads))
 
 
 def test_a_pool_runs_batches_in_parallel_children_equal_to_in_process(model: LoadedModel) -> None:
@@ -242,15 +265,15 @@ def test_a_pool_runs_batches_in_parallel_children_equal_to_in_process(model: Loa
         first, second = [jpeg(seed) for seed in range(4)], [jpeg(seed) for seed in range(4, 7)]
 
         async def both() -> list[BatchOutcome]:
-            return list(await asyncio.gather(pool.run_batch(first), pool.run_batch(second)))
+            return list(await asyncio.gather(pool.run_batch(jobs(first)), pool.run_batch(jobs(second))))
 
         for uploads, outcome in zip((first, second), asyncio.run(both()), strict=True):
             assert outcome.forwarded == len(uploads)
-            assert torch.allclose(torch.stack(outcome.results), in_process(model, uploads), atol=1e-5)
+            assert same(outcome.results, in_process(model, uploads))
         with pytest.raises(WorkerError, match="busy"):  # more batches than lanes: the batcher's bug
 
             async def too_many() -> None:
-                await asyncio.gather(*(pool.run_batch(first) for _ in range(pool.lanes + 1)))
+                await asyncio.gather(*(pool.run_batch(jobs(first)) for _ in range(pool.lanes + 1)))
 
             asyncio.run(too_many())
         assert pool.alive and pool.pids == pids
@@ -299,3 +322,30 @@ def test_pool_sized_for_the_cpu_budget_and_the_models_sharing_it(
     assert [p.total_threads for p in (alone, shared, pinned)] == [4, 4, 4]
     assert [p.shared_threads for p in (alone, shared, pinned)] == [1, 2, 1]
     assert not any(w.alive for p in (alone, shared, pinned) for w in p.workers)  # nothing started
+
+
+def test_children_start_without_the_servers_secrets(model: LoadedModel, monkeypatch) -> None:  # noqa: ANN001
+    # A child decodes untrusted images: it must not hold the database URL, the JWT key, the API key
+    # pepper or cloud credentials, only what Python, torch and the CPU/GPU runtimes read.
+    secrets = {
+        "DATABASE_URL": "postgresql://florai:db-password@db.internal/florai",
+        "REDIS_URL": "redis://:redis-password@cache.internal:6379/0",
+        "FLORAI_JWT_KEY": "jwt-signing-secret-" + "x" * 20,
+        "FLORAI_API_KEY_PEPPER": "pepper-" + "y" * 20,
+        "AWS_SECRET_ACCESS_KEY": "aws-secret",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    pool = WorkerPool(model, processes=2, total_threads=2)
+    pool.start()
+    try:
+        for pid in pool.pids:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            assert not [name for name in secrets if f"{name}=".encode() in environ]
+            assert not [v for v in secrets.values() if v.encode() in environ]
+            assert b"OMP_NUM_THREADS=1" in environ and b"PATH=" in environ
+        assert asyncio.run(pool.run_batch(jobs([jpeg(1)]))).forwarded == 1
+    finally:
+        pool.close()
+    assert all(os.environ[name] == value for name, value in secrets.items())  # the server keeps them

@@ -38,7 +38,7 @@ def verifier() -> JwtVerifier:
 
 
 def test_good_token(verifier):
-    assert verifier.verify(_token()) == Principal(user_id="alice", key_id=None)
+    assert verifier.verify(_token()) == Principal(user_id="jwt:alice", key_id=None)
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_bad_tokens_say_why(verifier, token_kwargs, message):
 
 
 def test_leeway_accepts_small_clock_skew(verifier):
-    assert verifier.verify(_token(exp=int(time.time()) - 5)).user_id == "alice"
+    assert verifier.verify(_token(exp=int(time.time()) - 5)).user_id == "jwt:alice"
 
 
 def test_malformed_missing_and_unsigned_tokens(verifier):
@@ -106,7 +106,7 @@ def test_asymmetric_tokens(algorithm, make_key):
     private_key, other_key = make_key(), make_key()
     public_pem = _pem_public(private_key)
     verifier = JwtVerifier(public_pem, algorithm, audience=AUD, issuer=ISS)
-    assert verifier.verify(_token(private_key, algorithm)).user_id == "alice"
+    assert verifier.verify(_token(private_key, algorithm)).user_id == "jwt:alice"
     with pytest.raises(AuthError, match="signature invalid"):
         verifier.verify(_token(other_key, algorithm))
     # Algorithm confusion: an HS256 token "signed" with the public key text must not pass.

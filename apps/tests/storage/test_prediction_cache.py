@@ -21,13 +21,15 @@ class FakeClock:
 
 
 def test_key_separates_model_versions():
-    assert prediction_key("identify", "1.0.0", "ab" * 32) != prediction_key("identify", "1.0.1", "ab" * 32)
+    assert prediction_key("identify", "1.0.0", "ab" * 32, "alice") != prediction_key(
+        "identify", "1.0.1", "ab" * 32, "alice"
+    )
 
 
 def test_in_process_hit_miss_ttl():
     clock = FakeClock()
     cache = InProcessLRUCache(max_entries=10, ttl_s=60, clock=clock)
-    key = prediction_key("identify", "1", "ab" * 32)
+    key = prediction_key("identify", "1", "ab" * 32, "alice")
     assert cache.get(key) is None
     cache.set(key, PREDICTION)
     hit = cache.get(key)
@@ -57,7 +59,7 @@ def test_in_process_refuses_what_is_not_json():
 def test_redis_hit_miss_and_ttl(redis_url):
     client = redis_client(redis_url)
     cache = RedisPredictionCache(client, ttl_s=30)
-    key = prediction_key("diagnose", "2", "cd" * 32)
+    key = prediction_key("diagnose", "2", "cd" * 32, "alice")
     assert cache.get(key) is None
     cache.set(key, PREDICTION)
     assert cache.get(key) == PREDICTION

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
+from florai.api.bodies import BATCH_BODY
 from florai.api.dependencies import CallerDep, runtime_of
-from florai.api.errors import ApiError
-from florai.api.openapi_bodies import batch_upload_body
-from florai.api.prediction import loaded_model, predict
-from florai.api.retention import retain_or_discard_all
-from florai.api.routers.inference_route import ERROR_RESPONSES, TopK
+from florai.api.errors import code_of, responses_for, status_of
+from florai.api.routers.inference_route import UPLOAD_ERRORS, TopK, prediction_response
 from florai.api.schemas import BatchResponse, BatchResult, ItemError
-from florai.api.uploads import ImageUpload, read_batch_upload
+from florai.api.uploads import read_batch_upload
+from florai.services import errors
+from florai.services.errors import ServiceError
 
-router = APIRouter(tags=["batch"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["batch"])
 
 
-@router.post("/batch", response_model=BatchResponse, openapi_extra=batch_upload_body())
+@router.post(
+    "/batch",
+    response_model=BatchResponse,
+    responses=responses_for(*UPLOAD_ERRORS, errors.TooManyItemsError, errors.UnknownTaskError),
+    openapi_extra=BATCH_BODY,
+)
 async def batch(
     request: Request,
     principal: CallerDep,
@@ -27,28 +30,24 @@ async def batch(
     k: int = TopK,
 ) -> BatchResponse:
     runtime = runtime_of(request)
-    if task not in runtime.settings.tasks:
-        raise ApiError(
-            422,
-            "unknown_task",
-            f"task {task!r} is not served here; choose from {list(runtime.settings.tasks)}",
-        )
-    loaded_model(runtime, task)  # the whole batch is refused, not each item
+    service = runtime.predictions
+    service.engine(task)  # the whole batch is refused (unknown task, model not loaded), not each item
     uploads = await read_batch_upload(request)
-
-    async def one(index: int, upload: ImageUpload) -> BatchResult:
-        try:
-            outcome = await predict(runtime, task, upload, k)
-        except ApiError as exc:
-            return BatchResult(
-                index=index, error=ItemError(status=exc.status_code, code=exc.code, detail=str(exc.detail))
-            )
-        sent.append((upload, outcome.digest))
-        return BatchResult(index=index, result=outcome.response)
-
-    sent: list[tuple[ImageUpload, str]] = []
+    await service.charge(principal, [u.data for u in uploads])
     # All items are submitted at once so the batcher can run them as one forward pass.
-    results = await asyncio.gather(*(one(i, u) for i, u in enumerate(uploads)))
-    # After the response, all of them together: one group for the retention writer.
-    background.add_task(retain_or_discard_all, runtime, principal, task, sent)
-    return BatchResponse(task=task, results=list(results))
+    outcomes = await service.predict_each(principal, task, [u.data for u in uploads], k)
+    results = [
+        BatchResult(index=i, error=ItemError(status=status_of(o), code=code_of(o), detail=str(o)))
+        if isinstance(o, ServiceError)
+        else BatchResult(index=i, result=prediction_response(o, upload.metadata))
+        for i, (upload, o) in enumerate(zip(uploads, outcomes, strict=True))
+    ]
+    if runtime.retention is not None:
+        # After the response, all of them together: one group for the retention writer.
+        sent = [
+            (u.data, o.image_sha256)
+            for u, o in zip(uploads, outcomes, strict=True)
+            if not isinstance(o, ServiceError)
+        ]
+        background.add_task(runtime.retention.keep_or_discard, principal.user_id, task, sent)
+    return BatchResponse(task=task, results=results)

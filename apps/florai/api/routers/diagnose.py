@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+import base64
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from florai import contract
-from florai.api.dependencies import CallerDep, RuntimeDep, rate_limited, runtime_of
-from florai.api.errors import not_found
-from florai.api.openapi_bodies import image_upload_body
-from florai.api.prediction import explain
-from florai.api.routers.inference_route import ERROR_RESPONSES, TopK, run_single
+from florai.api.bodies import IMAGE_BODY
+from florai.api.dependencies import CallerDep, LimitedCallerDep, RuntimeDep
+from florai.api.routers.inference_route import LOOKUP_RESPONSES, UPLOAD_RESPONSES, TopK, run_single
 from florai.api.schemas import DiagnosisResponse
-from florai.catalogue import Disease, UnknownIdError
+from florai.catalogue import Disease
 
-router = APIRouter(tags=["diagnose"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["diagnose"])
 
 
-@router.post("/diagnose", response_model=DiagnosisResponse, openapi_extra=image_upload_body())
+@router.post(
+    "/diagnose", response_model=DiagnosisResponse, responses=UPLOAD_RESPONSES, openapi_extra=IMAGE_BODY
+)
 async def diagnose(
     request: Request,
     principal: CallerDep,
     background: BackgroundTasks,
     k: int = TopK,
-    explain_top: bool = Query(False, alias="explain", description="add a Grad-CAM overlay of the top class"),
+    explain: bool = Query(False, description="add a Grad-CAM overlay of the top class"),
 ) -> DiagnosisResponse:
     """Top-k plant diseases (PlantVillage classes) in a photo."""
-    upload, outcome = await run_single(request, principal, contract.TASK_DIAGNOSE, k, background)
-    if explain_top:
-        return await explain(runtime_of(request), contract.TASK_DIAGNOSE, outcome, upload)
-    return DiagnosisResponse(**outcome.response.model_dump())
+    response, overlay = await run_single(request, principal, contract.TASK_DIAGNOSE, k, background, explain)
+    if overlay is None:
+        return DiagnosisResponse(**response.model_dump())
+    return DiagnosisResponse(
+        **response.model_dump(),
+        heatmap_png_base64=base64.b64encode(overlay).decode("ascii"),
+        explained_label=response.predictions[0].id,
+    )
 
 
-@router.get("/diseases/{disease_id}", response_model=Disease, dependencies=[Depends(rate_limited)])
-def get_disease(runtime: RuntimeDep, disease_id: str) -> Disease:
-    try:
-        return runtime.catalogue.diseases[disease_id]
-    except UnknownIdError as exc:
-        raise not_found(str(exc)) from None
+@router.get("/diseases/{disease_id}", response_model=Disease, responses=LOOKUP_RESPONSES)
+def get_disease(runtime: RuntimeDep, _: LimitedCallerDep, disease_id: str) -> Disease:
+    return runtime.catalogue.diseases[disease_id]

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from florai import contract
-from florai.api.dependencies import CallerDep, RuntimeDep, rate_limited
-from florai.api.errors import not_found
-from florai.api.openapi_bodies import image_upload_body
-from florai.api.routers.inference_route import ERROR_RESPONSES, TopK, run_single
+from florai.api.bodies import IMAGE_BODY
+from florai.api.dependencies import CallerDep, LimitedCallerDep, RuntimeDep
+from florai.api.routers.inference_route import LOOKUP_RESPONSES, UPLOAD_RESPONSES, TopK, run_single
 from florai.api.schemas import PredictionResponse
-from florai.catalogue import Species, UnknownIdError
+from florai.catalogue import Species
 
-router = APIRouter(tags=["identify"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["identify"])
 
 
-@router.post("/identify", response_model=PredictionResponse, openapi_extra=image_upload_body())
+@router.post(
+    "/identify", response_model=PredictionResponse, responses=UPLOAD_RESPONSES, openapi_extra=IMAGE_BODY
+)
 async def identify(
-    request: Request,
-    principal: CallerDep,
-    background: BackgroundTasks,
-    k: int = TopK,
+    request: Request, principal: CallerDep, background: BackgroundTasks, k: int = TopK
 ) -> PredictionResponse:
     """Top-k plant species in a photo."""
-    _, outcome = await run_single(request, principal, contract.TASK_IDENTIFY, k, background)
-    return outcome.response
+    response, _ = await run_single(request, principal, contract.TASK_IDENTIFY, k, background)
+    return response
 
 
-@router.get("/species/{species_id}", response_model=Species, dependencies=[Depends(rate_limited)])
-def get_species(runtime: RuntimeDep, species_id: str) -> Species:
-    try:
-        return runtime.catalogue.species[species_id]
-    except UnknownIdError as exc:
-        raise not_found(str(exc)) from None
+@router.get("/species/{species_id}", response_model=Species, responses=LOOKUP_RESPONSES)
+def get_species(runtime: RuntimeDep, _: LimitedCallerDep, species_id: str) -> Species:
+    return runtime.catalogue.species[species_id]
