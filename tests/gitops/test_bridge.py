@@ -168,6 +168,8 @@ def test_app_settings_come_from_the_bridge(env):
     assert data["AWS_REGION"] == sentinel(names.BRIDGE_AWS_REGION)
     assert data["FLORAI_MODELS_DIR"] == f"s3://{bucket}/models"
     assert data["FLORAI_IMAGE_STORE_URI"].startswith(f"s3://{bucket}/")
+    # The app's sweep of kept images uses the same days as the bucket's lifecycle rule.
+    assert data["FLORAI_IMAGE_RETENTION_DAYS"] == sentinel(names.BRIDGE_IMAGE_RETENTION_DAYS)
     store = one(objects, "ClusterSecretStore", "florai-aws-secrets-manager")["spec"]["provider"]["aws"]
     assert store["region"] == sentinel(names.BRIDGE_AWS_REGION)
     database = one(objects, "ExternalSecret", "florai-database")["spec"]
