@@ -170,6 +170,8 @@ def test_app_settings_come_from_the_bridge(env):
     assert data["FLORAI_IMAGE_STORE_URI"].startswith(f"s3://{bucket}/")
     # The app's sweep of kept images uses the same days as the bucket's lifecycle rule.
     assert data["FLORAI_IMAGE_RETENTION_DAYS"] == sentinel(names.BRIDGE_IMAGE_RETENTION_DAYS)
+    # X-Forwarded-For is trusted from the VPC (the ALB) only: rate limits see the real client.
+    assert data["FORWARDED_ALLOW_IPS"] == sentinel(names.BRIDGE_VPC_CIDR)
     store = one(objects, "ClusterSecretStore", "florai-aws-secrets-manager")["spec"]["provider"]["aws"]
     assert store["region"] == sentinel(names.BRIDGE_AWS_REGION)
     database = one(objects, "ExternalSecret", "florai-database")["spec"]
