@@ -14,6 +14,11 @@ HTTP_PORT = 8000
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
+# The API's documentation, served with its own assets (no CDN): works offline and under a strict CSP.
+OPENAPI_PATH = "/openapi.json"
+DOCS_PATH = "/docs"
+REDOC_PATH = "/redoc"
+DOCS_ASSETS_PATH = "/docs/assets"
 
 MIB = 1024 * 1024
 # Largest request body any route accepts (a full /batch call); the WAF body-size rule

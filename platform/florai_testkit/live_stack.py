@@ -167,17 +167,25 @@ def ui_scrape_target(metrics_port: int) -> ScrapeTarget:
 class ApiProcess:
     """``python -m florai`` on its embedded defaults (SQLite in ``data_dir``) with a known dev key."""
 
-    def __init__(self, models_dir: Path, data_dir: Path, api_key: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        models_dir: Path,
+        data_dir: Path,
+        api_key: str,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.api_key = api_key
-        env = {k: v for k, v in os.environ.items() if k not in _FOREIGN_ENV}
-        env |= {
+        process_env = {k: v for k, v in os.environ.items() if k not in _FOREIGN_ENV}
+        process_env |= {
             "HOST": LOOPBACK,
             "PORT": str(self.port),
             "FLORAI_DATA_DIR": str(data_dir),
             "FLORAI_MODELS_DIR": str(models_dir),
             "FLORAI_API_KEY": api_key,
         }
+        process_env |= dict(env or {})  # e.g. FLORAI_SERVICES for a single service
         data_dir.mkdir(parents=True, exist_ok=True)
         # Ready = serving HTTP; /readyz stays 503 while a model failed to load, which tests inject.
         self.process = ManagedProcess(
@@ -185,7 +193,7 @@ class ApiProcess:
             [sys.executable, "-m", "florai"],
             data_dir / "api.log",
             lambda: http_ok(self.url + contract.HEALTH_PATH),
-            env=env,
+            env=process_env,
             start_timeout=API_START_TIMEOUT_S,
         )
 

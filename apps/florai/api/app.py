@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from florai import contract
 from florai.api.bodies import COMPONENTS
 from florai.api.body_limit import BodySizeLimitMiddleware
+from florai.api.docs import install_docs
 from florai.api.errors import install_error_handlers
 from florai.api.request_metrics import RequestMetricsMiddleware, RouteTemplates
 from florai.api.routers import batch, consent, diagnose, growth_stage, health, identify
@@ -63,7 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Plant identification, disease diagnosis, growth stage and consent. Services: "
         + ", ".join(settings.services),
         lifespan=lifespan,
+        docs_url=None,  # florai.api.docs serves both pages from the image's own files
+        redoc_url=None,
     )
+    install_docs(app, app.title)
     templates = RouteTemplates()
     templates.add(route.path for route in app.routes if hasattr(route, "path"))  # docs and schema
     routers = [SERVICE_ROUTERS[name] for name in settings.services] + (

@@ -1,8 +1,8 @@
 """Security headers on every response, and CORS for the browser origins FLORAI_CORS_ORIGINS allows.
 
 The API answers JSON to programs and browsers: nothing of it may be sniffed as another type, framed,
-sent on as a referrer or kept by a shared cache; the docs pages (Swagger UI loads its scripts from a
-CDN) get the same headers except the content security policy.
+sent on as a referrer or kept by a shared cache; the docs pages get the same headers except the API's
+content security policy: they carry their own (florai.api.docs: scripts from this origin only).
 """
 
 from __future__ import annotations

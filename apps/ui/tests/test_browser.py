@@ -20,10 +20,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
-from ui_test_browser import chromium
 from ui_test_photos import leaf_jpeg
 
 from florai import contract as api_contract
+from florai_testkit.browser import chromium
 from florai_testkit.servers import ManagedProcess, free_port
 from florai_ui import contract
 from florai_ui.server import streamlit_env

@@ -1,4 +1,7 @@
-"""Headless Chromium (Debian ``chromium`` + ``chromium-driver``) through selenium, for the page test."""
+"""Headless Chromium (Debian ``chromium`` + ``chromium-driver``) through selenium, for the browser tests.
+
+The flags keep Chromium off the network it would otherwise call at start (this machine has none).
+"""
 
 from __future__ import annotations
 
@@ -29,4 +32,5 @@ def chromium(profile_dir: Path) -> webdriver.Chrome:
     options.binary_location = CHROMIUM
     for flag in (*FLAGS, f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console errors, CSP violations
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
