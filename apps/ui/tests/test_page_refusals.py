@@ -1,12 +1,14 @@
 """429 and 503 from a real API as readable messages on the page (AppTest).
 
-This module's API is started with a slow per-key rate limit and without a growth-stage
-model, so both refusals come from the API's own code paths.
+This module's API is started with a slow per-key rate limit and a growth-stage model whose
+artifact fails its checksum (the API refuses to start without the folder at all), so both
+refusals come from the API's own code paths.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("ui_settings")
 
 RATE_PER_S = 0.05  # one request per 20 s once the burst is spent
 BURST = 20  # enough for the first test's page runs (each run reads consent, audit and usage)
-MISSING_MODEL = "FLORAI_MODEL_GROWTH_STAGE"
+BROKEN_MODEL = "FLORAI_MODEL_GROWTH_STAGE"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,12 @@ def api(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with pytest.MonkeyPatch.context() as env:
         env.setenv("FLORAI_RATE_LIMIT_PER_S", str(RATE_PER_S))
         env.setenv("FLORAI_RATE_LIMIT_BURST", str(BURST))
-        env.setenv(MISSING_MODEL, str(folder / "no-such-model"))
+        broken = folder / "growth-stage-tampered"
+        shutil.copytree(models_dir / api_contract.TASK_GROWTH_STAGE, broken)
+        for artifact in broken.glob("model.*"):
+            with artifact.open("ab") as tampered:
+                tampered.write(b"tampered")  # the manifest's sha256 no longer matches
+        env.setenv(BROKEN_MODEL, str(broken))
         server = ApiProcess(models_dir, folder / "data", API_KEY)
     server.start()
     try:
