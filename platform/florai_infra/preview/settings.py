@@ -22,19 +22,26 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("ipProtocol", "fromPort", "toPort"),
     "aws:eks/cluster:Cluster": (
         "version",
+        "upgradePolicy.supportType",
         "vpcConfig.endpointPublicAccess",
         "vpcConfig.publicAccessCidrs",
         "enabledClusterLogTypes",
     ),
+    # The VPC CNI's enableNetworkPolicy lives in configurationValues; each add-on runs on its IRSA role.
+    "aws:eks/addon:Addon": ("addonName", "addonVersion", "configurationValues", "serviceAccountRoleArn"),
+    "aws:eks/accessEntry:AccessEntry": ("principalArn", "type"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("policyArn", "accessScope.type"),
+    "aws:acm/certificate:Certificate": ("domainName", "validationMethod"),
+    "aws:route53/record:Record": ("type", "zoneId"),
     "aws:eks/nodeGroup:NodeGroup": (
         "instanceTypes",
         "amiType",
+        "releaseVersion",
         "capacityType",
         "scalingConfig",
         "taints",
         "labels",
     ),
-    "aws:eks/addon:Addon": ("addonName", "addonVersion"),
     "aws:rds/instance:Instance": (
         "engine",
         "engineVersion",
