@@ -87,4 +87,4 @@ test: ## the whole test suite (lint first); installs the Debian packages it need
 	$(NEED_PYTHON)
 	$(SYSTEM_PACKAGES) test
 	@$(MAKE) --no-print-directory lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
