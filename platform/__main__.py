@@ -103,6 +103,7 @@ app_secrets = AppSecrets(
     AppSecretsArgs(
         names.app_signing_keys_secret(env),
         names.alerting_receivers_secret(env),
+        names.ui_credentials_secret(env),
         env,
         kms.arn("secrets"),
         tags,
@@ -253,6 +254,7 @@ bridge = {
     names.BRIDGE_REDIS_AUTH_SECRET_ARN: cache.auth_secret_arn,
     names.BRIDGE_MODEL_BUCKET_NAME: models.bucket_name,
     names.BRIDGE_ECR_REPOSITORY_URL: registry.repository_url,
+    names.BRIDGE_UI_ECR_REPOSITORY_URL: ui_registry.repository_url,
     names.BRIDGE_HOSTED_ZONE_ID: settings.dns.hosted_zone_id,
     names.BRIDGE_DOMAIN_NAME: settings.dns.domain_name,
     names.BRIDGE_API_HOSTNAME: settings.dns.api_hostname,

@@ -85,6 +85,12 @@ def alerting_receivers_secret(environment: str) -> str:
     return f"{secret_prefix(environment)}alerting/receivers"
 
 
+def ui_credentials_secret(environment: str) -> str:
+    """Secret (JSON of FLORAI_UI_* settings: FLORAI_UI_API_KEY, or the FLORAI_UI_OIDC_* sign-in) the UI's
+    ExternalSecret florai-ui-credentials reads; created empty, filled once by a person (README)."""
+    return f"{secret_prefix(environment)}ui/credentials"
+
+
 def app_signing_keys_secret(environment: str) -> str:
     """Secret (JSON: api_key_pepper, jwt_key) the app overlays' ExternalSecret florai-app-keys reads."""
     return f"{secret_prefix(environment)}app/signing-keys"
@@ -123,7 +129,8 @@ BRIDGE_DATABASE_SECRET_ARN = "database_secret_arn"
 BRIDGE_REDIS_ENDPOINT = "redis_endpoint"
 BRIDGE_REDIS_AUTH_SECRET_ARN = "redis_auth_secret_arn"
 BRIDGE_MODEL_BUCKET_NAME = "model_bucket_name"
-BRIDGE_ECR_REPOSITORY_URL = "ecr_repository_url"
+BRIDGE_ECR_REPOSITORY_URL = "ecr_repository_url"  # the inference images (florai, florai-cuda)
+BRIDGE_UI_ECR_REPOSITORY_URL = "ui_ecr_repository_url"  # the web UI image (florai-ui)
 BRIDGE_HOSTED_ZONE_ID = "hosted_zone_id"
 BRIDGE_DOMAIN_NAME = "domain_name"
 BRIDGE_API_HOSTNAME = "api_hostname"

@@ -236,3 +236,48 @@ def test_no_offline_engine_value_in_the_runbooks():
     runbooks = appsets.REPO_ROOT / "runbooks"
     text = "\n".join(p.read_text() for p in sorted(runbooks.rglob("*.md")))
     assert text and [v for v in invented_values() if v in text] == []
+
+
+def app_applications(env: str, cluster: appsets.Cluster) -> list[dict[str, Any]]:
+    """Every Application of the stack that syncs a folder of apps/deploy (the API, the web UI, the
+    cluster-wide objects)."""
+    apps = [
+        a
+        for a in appsets.stack_applications(env, cluster=cluster)
+        if a["spec"]["source"].get("path", "").startswith("apps/deploy/")
+    ]
+    assert {a["spec"]["source"]["path"] for a in apps} >= {
+        f"apps/deploy/overlays/{env}",
+        f"apps/deploy/ui/overlays/{env}",
+    }
+    return apps
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_app_overlay_takes_its_stack_values_only_from_the_bridge(env):
+    """The web UI's Application too: its image registry, host, WAF, certificate and VPC CIDR are the
+    cluster Secret's, no placeholder survives, and the plan's invented values appear nowhere."""
+    for app in app_applications(env, bridge_cluster(env)):
+        objects = manifests.kustomize_application(app["spec"]["source"], manifests.REPO_ROOT)
+        text = manifests.to_yaml(objects)
+        assert "{{metadata." not in text and "set-by-bridge" not in text, app["metadata"]["name"]
+        assert [v for v in invented_values() if v in text] == [], app["metadata"]["name"]
+    ui_app = next(
+        a for a in app_applications(env, bridge_cluster(env)) if "/ui/" in a["spec"]["source"]["path"]
+    )
+    ui = manifests.kustomize_application(ui_app["spec"]["source"], manifests.REPO_ROOT)
+    images = {
+        c["image"]
+        for o in ui
+        if o["kind"] in ("Deployment", "Rollout")
+        for c in o["spec"]["template"]["spec"]["containers"]
+    }
+    assert {i.partition("@")[0] for i in images} == {sentinel(names.BRIDGE_UI_ECR_REPOSITORY_URL)}
+    assert all("@sha256:" in i for i in images), "the overlay's digest survives the registry override"
+    ingress = one(ui, "Ingress", "florai-ui")
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] == sentinel(names.BRIDGE_WAF_ACL_ARN)
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == sentinel(names.BRIDGE_CERTIFICATE_ARN)
+    assert ingress["spec"]["rules"][0]["host"] == sentinel(names.BRIDGE_API_HOSTNAME)
+    policy = one(ui, "NetworkPolicy", "florai-ui-allow-ingress-from-alb")
+    assert policy["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"] == sentinel(names.BRIDGE_VPC_CIDR)

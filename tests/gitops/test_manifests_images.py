@@ -14,7 +14,7 @@ GPU_LIMIT = "nvidia.com/gpu"
 def pinned(env: str) -> dict[str, str]:
     """kustomize image name -> the digest the overlay pins."""
     overlay = promote.Overlay.find(manifests.REPO_ROOT, env)
-    return {name: overlay.current(name).value for name in promote.IMAGE_NAMES}
+    return {name: overlay.current(name).value for name in promote.API.images}
 
 
 @pytest.mark.parametrize("env", ENVS)

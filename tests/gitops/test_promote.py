@@ -8,12 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from florai_gitops import appsets, promote
 from florai_gitops.promote import ImageRef, PromotionError
+from florai_infra import names
+from tests.gitops.workflow_runner import Runner, scratch_root, step
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "0123456789abcdef" * 4
+DIGEST_C = "sha256:" + "c" * 64
 REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/florai-dev/inference"
 # Comments, quoting and a trailing block that a YAML round trip would rewrite: the script must not.
 SAMPLE = f"""# dev overlay
@@ -167,7 +171,8 @@ def test_module_entry_point_shows_what_an_environment_runs(tmp_path):
 
 @pytest.fixture
 def real_overlays(tmp_path):
-    shutil.copytree(appsets.REPO_ROOT / promote.OVERLAYS, tmp_path / promote.OVERLAYS)
+    for deployable in promote.DEPLOYABLES:
+        shutil.copytree(appsets.REPO_ROOT / deployable.overlays, tmp_path / deployable.overlays)
     return tmp_path
 
 
@@ -189,21 +194,155 @@ def test_real_overlays_change_one_line_per_image_pushed_to_the_stack_registry(re
     assert promote.Overlay.find(real_overlays, env).images() == refs
 
 
-def test_real_promotion_chain_dev_staging_prod_moves_both_images(real_overlays):
-    refs = {promote.CPU_IMAGE: ImageRef.digest(DIGEST_B), promote.CUDA_IMAGE: ImageRef.digest(DIGEST_A)}
+def test_real_promotion_chain_dev_staging_prod_moves_every_image(real_overlays):
+    refs = {
+        promote.CPU_IMAGE: ImageRef.digest(DIGEST_B),
+        promote.CUDA_IMAGE: ImageRef.digest(DIGEST_A),
+        promote.UI_IMAGE: ImageRef.digest(DIGEST_C),
+    }
     promote.promote(real_overlays, "dev", refs)
     for source, target in (("dev", "staging"), ("staging", "prod")):
         assert promote.main(["--root", str(real_overlays), "--from", source, "--to", target]) == 0
-    assert promote.Overlay.find(real_overlays, "prod").images() == refs
+    assert promote.environment_images(real_overlays, "prod") == refs
+    assert promote.Overlay.find(real_overlays, "prod", promote.UI).images() == {
+        promote.UI_IMAGE: ImageRef.digest(DIGEST_C)
+    }
 
 
-def test_ci_pins_both_images_in_one_commit(real_overlays, capsys):
-    repository = appsets.load_cluster("dev").annotations["ecr_repository_url"]
+def test_ci_pins_every_image_in_one_call(real_overlays, capsys):
+    bridge = appsets.load_cluster("dev").annotations
+    repository, ui_repository = (
+        bridge[names.BRIDGE_ECR_REPOSITORY_URL],
+        bridge[names.BRIDGE_UI_ECR_REPOSITORY_URL],
+    )
     argv = ["--root", str(real_overlays), "--env", "dev", "--image", f"{repository}@{DIGEST_A}"]
     argv += ["--image", f"{promote.CUDA_IMAGE}={repository}@{DIGEST_B}"]
+    argv += ["--image", f"{promote.UI_IMAGE}={ui_repository}@{DIGEST_C}"]
     assert promote.main(argv) == 0
     assert promote.main(["--root", str(real_overlays), "--env", "dev", "--show"]) == 0
-    shown = capsys.readouterr().out.splitlines()[-2:]
-    assert shown == [f"florai@{DIGEST_A}", f"florai-cuda@{DIGEST_B}"]
+    shown = capsys.readouterr().out.splitlines()[-3:]
+    assert shown == [f"florai@{DIGEST_A}", f"florai-cuda@{DIGEST_B}", f"florai-ui@{DIGEST_C}"]
     assert promote.main(["--root", str(real_overlays), "--env", "dev", "--show-repository"]) == 0
     assert capsys.readouterr().out == "florai-dev/inference\n"
+    assert promote.main(["--root", str(real_overlays), "--env", "dev", "--show-repository", "florai-ui"]) == 0
+    assert capsys.readouterr().out == "florai-dev/ui\n"
+
+
+def test_each_deployable_maps_to_the_repository_and_bridge_annotation_the_program_writes():
+    cluster = appsets.load_cluster("staging").annotations
+    for deployable in promote.DEPLOYABLES:
+        url = cluster[deployable.bridge_annotation]
+        assert url.endswith("/" + deployable.repository("staging")), deployable.name
+        assert promote.repository_matches(url, "staging", deployable)
+    assert {d.repository("prod") for d in promote.DEPLOYABLES} == set(names.image_repositories("prod"))
+    # Every image an overlay pins belongs to exactly one deployable, and every deployable's overlays
+    # pin exactly its images.
+    for deployable in promote.DEPLOYABLES:
+        for env in ("dev", "staging", "prod"):
+            path = appsets.REPO_ROOT / deployable.overlays / env / promote.KUSTOMIZATION
+            pinned = [e["name"] for e in yaml.safe_load(path.read_text())["images"]]
+            assert tuple(pinned) == deployable.images, (deployable.name, env)
+
+
+def test_an_image_pushed_to_the_other_deployables_repository_is_refused(real_overlays, capsys):
+    bridge = appsets.load_cluster("dev").annotations
+    api_repository = bridge[names.BRIDGE_ECR_REPOSITORY_URL]
+    argv = ["--root", str(real_overlays), "--env", "dev", "--image", f"florai-ui={api_repository}@{DIGEST_C}"]
+    assert promote.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "runs florai-ui from ECR repository 'florai-dev/ui'" in err and err.count("\n") == 1
+    before = {name: ref for name, ref in promote.environment_images(real_overlays, "dev").items()}
+    assert before[promote.UI_IMAGE] != ImageRef.digest(DIGEST_C)
+
+
+def test_show_copies_names_each_images_source_and_target_repository(real_overlays, capsys):
+    argv = ["--root", str(real_overlays), "--from", "staging", "--to", "prod", "--show-copies"]
+    assert promote.main(argv) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    staging = promote.environment_images(real_overlays, "staging")
+    assert lines == [
+        [
+            name,
+            f"{promote.deployable_of(name).repository('staging')}@{ref.value}",
+            promote.deployable_of(name).repository("prod"),
+        ]
+        for name, ref in staging.items()
+    ]
+    assert [line[0] for line in lines] == list(promote.IMAGE_NAMES)
+    # Nothing was written: --show-copies only reads.
+    assert promote.environment_images(real_overlays, "prod") == promote.environment_images(
+        appsets.REPO_ROOT, "prod"
+    )
+
+
+def test_the_promote_workflow_copies_every_image_then_changes_one_line_each(tmp_path):
+    """promote.yml's shell steps, run in order with docker recorded: each image is copied by digest from
+    the source account's repository into the target's, then the target overlays take exactly those."""
+    root = scratch_root(
+        tmp_path,
+        *(d.overlays.as_posix() for d in promote.DEPLOYABLES),
+        "platform/florai_gitops",
+        "platform/florai_infra/__init__.py",
+        "platform/florai_infra/names.py",
+    )
+    promote.promote(
+        root,
+        "dev",
+        {
+            promote.CPU_IMAGE: ImageRef.digest(DIGEST_A),
+            promote.CUDA_IMAGE: ImageRef.digest(DIGEST_B),
+            promote.UI_IMAGE: ImageRef.digest(DIGEST_C),
+        },
+    )
+    workflow = yaml.safe_load((appsets.REPO_ROOT / ".github/workflows/promote.yml").read_text())
+    job = workflow["jobs"]["open-pull-request"]
+    source_account, target_account = "111111111111", "222222222222"
+    runner = Runner(
+        root,
+        {
+            "inputs": {"target": "staging"},
+            "vars": {"SOURCE_AWS_ACCOUNT_ID": source_account, "AWS_ACCOUNT_ID": target_account},
+            "env": workflow["env"],
+            "github": {"GITHUB_RUN_ID": "777"},
+        },
+    )
+    runner.run(step(job, "Source and target images"))
+    runner.run(step(job, "Copy every image"))
+    source = f"{source_account}.dkr.ecr.us-east-1.amazonaws.com"
+    target = f"{target_account}.dkr.ecr.us-east-1.amazonaws.com"
+    copied = [args for args in runner.calls("docker") if args[:2] == ["buildx", "imagetools"]]
+    assert copied == [
+        [
+            "buildx",
+            "imagetools",
+            "create",
+            "--tag",
+            f"{target}/florai-staging/inference:promoted-florai-777",
+            f"{source}/florai-dev/inference@{DIGEST_A}",
+        ],
+        [
+            "buildx",
+            "imagetools",
+            "create",
+            "--tag",
+            f"{target}/florai-staging/inference:promoted-florai-cuda-777",
+            f"{source}/florai-dev/inference@{DIGEST_B}",
+        ],
+        [
+            "buildx",
+            "imagetools",
+            "create",
+            "--tag",
+            f"{target}/florai-staging/ui:promoted-florai-ui-777",
+            f"{source}/florai-dev/ui@{DIGEST_C}",
+        ],
+    ]
+    runner.run(step(job, "Change one line per image"))
+    assert promote.environment_images(root, "staging") == promote.environment_images(root, "dev")
+    pull_request = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("peter-evans/create-pull-request@")
+    )
+    changed = {
+        line.removeprefix("+++ b/") for line in runner.summary.splitlines() if line.startswith("+++ b/")
+    }
+    assert changed == set(runner.fill(pull_request["with"]["add-paths"]).splitlines())

@@ -211,7 +211,9 @@ def test_promotion_is_a_pull_request_per_target(workflows):
     assert 'florai_gitops.promote --from "$SOURCE_ENV" --to "$TARGET"' in scripts
     assert "--commit" not in scripts, "the pull request carries the change, not a direct commit"
     pr = next(s for s in job["steps"] if s.get("uses", "").startswith("peter-evans/create-pull-request@"))
-    assert pr["with"]["add-paths"] == "apps/deploy/overlays/${{ inputs.target }}/kustomization.yaml"
+    assert pr["with"]["add-paths"].splitlines() == [
+        f"{d.overlays.as_posix()}/${{{{ inputs.target }}}}/kustomization.yaml" for d in promote.DEPLOYABLES
+    ]
     assert job["environment"] == "${{ inputs.target }}"
 
 

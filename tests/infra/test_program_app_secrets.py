@@ -161,3 +161,24 @@ def test_the_alerting_receivers_secret_exists_empty_where_the_alertmanager_secre
     region, account = plan.outputs["awsRegion"], plan.outputs["awsAccountId"]
     arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf"
     assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in read["Resource"])
+
+
+def test_the_ui_credentials_secret_exists_empty_where_the_ui_external_secret_reads_it(plan):
+    name = names.ui_credentials_secret(plan.stack)
+    (secret,) = [r for r in plan.by_type(SECRET) if r.inputs["name"] == name]
+    # No value from the program: a person puts the UI's service key (or OIDC client) once.
+    assert not [v for v in plan.by_type(VERSION) if secret.urn in v.dependencies]
+    assert secret.inputs["kmsKeyId"] == _signing_keys(plan).inputs["kmsKeyId"]
+    appset = (REPO / "argocd" / "apps" / "florai-ui.yaml").read_text()
+    template = name.replace(f"/{plan.stack}/", "/{{metadata.labels.environment}}/")
+    assert appset.count(f'value: "{template}"') == 2  # dev/staging and prod ApplicationSets
+    role = next(
+        r
+        for r in plan.by_type("aws:iam/role:Role")
+        if r.inputs["name"] == f"florai-{plan.stack}-external-secrets"
+    )
+    policy = next(p for p in plan.by_type("aws:iam/rolePolicy:RolePolicy") if role.urn in p.dependencies)
+    read = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}["ReadFloraiSecrets"]
+    region, account = plan.outputs["awsRegion"], plan.outputs["awsAccountId"]
+    arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf"
+    assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in read["Resource"])

@@ -4,14 +4,12 @@ through the repo's validators (kubernetes-validate, CRD schemas, Checkov) and ag
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-import yaml
 
 from florai import contract as api_contract
-from florai_gitops import appsets, manifests, validate
+from florai_gitops import appsets, manifests, promote, validate
 from florai_infra import names
 from florai_ui import contract
 from florai_ui.api_client import SERVICE_OF_ROUTE, SERVICE_OF_TASK
@@ -27,27 +25,16 @@ def application(stack: str, name: str) -> dict:
     return app
 
 
-def render_application(stack: str, folder: Path, name: str = "florai-ui") -> list[dict]:
-    """The Application's path with its kustomize images and patches, as Argo CD applies them."""
+def render_application(stack: str, folder: Path | None = None, name: str = "florai-ui") -> list[dict]:
+    """The Application's path with its kustomize images and patches, the way Argo CD applies them
+    (``kustomize edit set image`` semantics included: florai_gitops.manifests.kustomize_application)."""
     source = application(stack, name)["spec"]["source"]
-    images = []
-    for image in source.get("kustomize", {}).get("images", []):
-        name, _, new_name = image.partition("=")
-        images.append({"name": name, "newName": new_name})
-    kustomization = {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": [os.path.relpath(appsets.REPO_ROOT / source["path"], folder)],
-        "images": images,
-        "patches": source.get("kustomize", {}).get("patches", []),
-    }
-    (folder / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
-    return manifests.kustomize(folder)
+    return manifests.kustomize_application(source, appsets.REPO_ROOT)
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> dict[str, list[dict]]:
-    return {stack: render_application(stack, tmp_path_factory.mktemp(f"ui-{stack}")) for stack in STACKS}
+def rendered() -> dict[str, list[dict]]:
+    return {stack: render_application(stack) for stack in STACKS}
 
 
 def one(objects: list[dict], kind: str, name: str) -> dict:
@@ -79,8 +66,8 @@ def test_checkov_finds_no_failed_check_in_the_ui_manifests_and_dockerfile(render
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_ui_ingress_shares_the_api_alb_group_and_host_behind_the_stack_waf(rendered, stack, tmp_path):
-    api_ingress = one(render_application(stack, tmp_path, name="florai"), "Ingress", "florai")
+def test_ui_ingress_shares_the_api_alb_group_and_host_behind_the_stack_waf(rendered, stack):
+    api_ingress = one(render_application(stack, name="florai"), "Ingress", "florai")
     ui_ingress = one(rendered[stack], "Ingress", "florai-ui")
     ui, api = ui_ingress["metadata"]["annotations"], api_ingress["metadata"]["annotations"]
     assert ui[f"{ALB}/group.name"] == api[f"{ALB}/group.name"]
@@ -120,7 +107,11 @@ def test_workload_ports_probes_security_and_scaling_follow_the_contract(rendered
     assert tmp["mountPath"] == "/tmp" and "emptyDir" in next(
         v for v in pod["volumes"] if v["name"] == tmp["name"]
     )
-    assert container["image"].endswith(f"/florai-{stack}/ui:" + container["image"].rsplit(":", 1)[1])
+    # The stack's UI repository (from the cluster Secret) at the digest the overlay pins.
+    bridge = appsets.load_cluster(stack).annotations
+    pinned = promote.Overlay.find(appsets.REPO_ROOT, stack, promote.UI).current(promote.UI_IMAGE)
+    assert container["image"] == f"{bridge[names.BRIDGE_UI_ECR_REPOSITORY_URL]}@{pinned.value}"
+    assert bridge[names.BRIDGE_UI_ECR_REPOSITORY_URL].endswith("/" + names.ui_image_repository(stack))
 
     hpa = one(objects, "HorizontalPodAutoscaler", "florai-ui")["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 5)
@@ -191,3 +182,19 @@ def test_the_ui_calls_each_route_on_the_service_the_api_ingress_sends_it_to(rend
     assert urls == {
         name: f"http://florai-{name}.florai.svc.cluster.local" for name in api_contract.SERVICE_NAMES
     }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_credentials_come_from_the_secret_the_program_creates_and_never_block_the_start(rendered, stack):
+    """The UI's API key (or OIDC client) arrives from the stack's Secrets Manager secret through an
+    ExternalSecret; the Deployment reads it as optional, so an unfilled secret is a 401 on the page,
+    not a pod that cannot start."""
+    external = one(rendered[stack], "ExternalSecret", "florai-ui-credentials")["spec"]
+    (extract,) = external["dataFrom"]
+    assert extract["extract"]["key"] == names.ui_credentials_secret(stack)
+    store = external["secretStoreRef"]
+    api_objects = render_application(stack, name="florai")
+    one(api_objects, store["kind"], store["name"])  # the API's application creates the store
+    (container,) = workload(rendered[stack])["spec"]["template"]["spec"]["containers"]
+    (source,) = container["envFrom"]
+    assert source["secretRef"] == {"name": external["target"]["name"], "optional": True}

@@ -22,6 +22,7 @@ JWT_KEY_LENGTH = 96
 class AppSecretsArgs:
     secret_name: str
     receivers_secret_name: str
+    ui_credentials_secret_name: str
     environment: str
     secret_key_arn: pulumi.Input[str]
     tags: dict[str, str]
@@ -59,8 +60,21 @@ class AppSecrets(pulumi.ComponentResource):
             args,
         )
         self.receivers_arn = receivers.arn
+        # The web UI's credentials toward the API (a service key, or its OIDC client): created empty,
+        # filled once by a person; the florai-ui-credentials ExternalSecret reads it.
+        ui_credentials = self._secret(
+            f"{name}-ui-credentials",
+            args.ui_credentials_secret_name,
+            "FlorAI web UI: FLORAI_UI_API_KEY or FLORAI_UI_OIDC_* settings as JSON (set by hand)",
+            args,
+        )
+        self.ui_credentials_arn = ui_credentials.arn
         self.register_outputs(
-            {"signing_keys_arn": self.signing_keys_arn, "receivers_arn": self.receivers_arn}
+            {
+                "signing_keys_arn": self.signing_keys_arn,
+                "receivers_arn": self.receivers_arn,
+                "ui_credentials_arn": self.ui_credentials_arn,
+            }
         )
 
     def _secret(self, resource: str, name: str, description: str, args: AppSecretsArgs):
