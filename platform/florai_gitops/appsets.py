@@ -252,6 +252,22 @@ def overlay_application(env: str, root: Path = REPO_ROOT, cluster: Cluster | Non
     return found[0]
 
 
+def deploy_applications(
+    env: str, root: Path = REPO_ROOT, cluster: Cluster | None = None
+) -> list[dict[str, Any]]:
+    """Every Application of the stack that syncs a folder of apps/deploy (the API's overlay, the web
+    UI's overlay, the cluster-wide objects), sorted by path; bridge values as in overlay_application."""
+    cluster = cluster or without_annotations(load_cluster(env))
+    objects = directory_objects(root / names.GITOPS_ROOT_PATH)
+    found = [
+        app
+        for appset in application_sets(objects)
+        for app in applications(appset, cluster)
+        if app["spec"]["source"].get("path", "").startswith("apps/deploy/")
+    ]
+    return sorted(found, key=lambda app: app["spec"]["source"]["path"])
+
+
 def stack_applications(
     stack: str, root: Path = ARGOCD_DIR, cluster: Cluster | None = None
 ) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
-"""Render the app's kustomize overlays (work tree or a git ref) and diff them between refs.
+"""Render the apps' kustomize overlays (work tree or a git ref) and diff them between refs.
 
-An environment renders as its Argo CD Application syncs it: the overlay plus the Application's own
-kustomize patches and images (argocd/apps), whose GitOps-bridge values stay placeholders
-(``{{metadata.annotations.<name>}}``) because only the cluster Secret holds them.
+An environment renders as its Argo CD Applications sync apps/deploy: the API's overlay, the web UI's
+overlay and the cluster-wide objects, each with its Application's own kustomize patches and images
+(argocd/apps), whose GitOps-bridge values stay placeholders (``{{metadata.annotations.<name>}}``)
+because only the cluster Secret holds them.
 
 python -m florai_gitops.manifests render          # .data/manifests/<env>.yaml + a per-kind summary
 python -m florai_gitops.manifests diff --base REF  # unified diff per environment, REF -> work tree
@@ -113,13 +114,23 @@ def kustomize_application(source: dict[str, Any], root: Path) -> list[dict[str, 
         return kustomize(folder)
 
 
-def render_tree(tree: Path, env: str, cluster: appsets.Cluster | None = None) -> list[dict[str, Any]]:
-    """Objects of ``env`` as its Application syncs them from ``tree`` (the overlay alone where the tree
-    has no argocd/ folder, as in refs from before the ApplicationSets carried patches)."""
+def render_tree(
+    tree: Path, env: str, cluster: appsets.Cluster | None = None, *, every_application: bool = False
+) -> list[dict[str, Any]]:
+    """Objects of ``env`` as its API Application syncs them from ``tree`` or, with every_application,
+    as every Application whose path is under apps/deploy does (the API's overlay, the web UI's, the
+    cluster-wide objects). The API's overlay alone where the tree has no argocd/ folder, as in refs
+    from before the ApplicationSets carried patches."""
     if not (tree / names.GITOPS_ROOT_PATH).is_dir():
         return kustomize(overlay_dir(tree, env))
-    application = appsets.overlay_application(env, tree, cluster)
-    return kustomize_application(application["spec"]["source"], tree)
+    if not every_application:
+        application = appsets.overlay_application(env, tree, cluster)
+        return kustomize_application(application["spec"]["source"], tree)
+    return [
+        obj
+        for application in appsets.deploy_applications(env, tree, cluster)
+        for obj in kustomize_application(application["spec"]["source"], tree)
+    ]
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
@@ -163,22 +174,31 @@ def checkout(ref: str, root: Path = REPO_ROOT) -> Iterator[Path | None]:
         yield Path(tmp)
 
 
-def render(env: str, ref: str | None = None, root: Path = REPO_ROOT) -> list[dict[str, Any]]:
-    """Objects of one environment, sorted by kind/namespace/name, from the work tree or a git ref."""
+def render(
+    env: str, ref: str | None = None, root: Path = REPO_ROOT, *, every_application: bool = False
+) -> list[dict[str, Any]]:
+    """Objects of one environment, sorted by kind/namespace/name, from the work tree or a git ref: the
+    API's overlay, or with every_application all that Argo CD syncs from apps/deploy (the web UI too)."""
     if env not in ENVIRONMENTS:
         raise ValueError(f"unknown environment {env!r}; choose from {ENVIRONMENTS}")
     if ref is None:
-        return sort_objects(render_tree(root, env))
+        return sort_objects(render_tree(root, env, every_application=every_application))
     with checkout(ref, root) as tree:
         if tree is None or not overlay_dir(tree, env).is_dir():
             return []
-        return sort_objects(render_tree(tree, env))
+        return sort_objects(render_tree(tree, env, every_application=every_application))
 
 
 @functools.cache
 def rendered(env: str) -> tuple[dict[str, Any], ...]:
-    """The work tree's render of ``env``, once per process (callers must not mutate it)."""
+    """The work tree's render of ``env``'s API overlay, once per process (callers must not mutate it)."""
     return tuple(render(env))
+
+
+@functools.cache
+def rendered_everything(env: str) -> tuple[dict[str, Any], ...]:
+    """All the work tree deploys to ``env`` from apps/deploy (API, web UI, cluster-wide), once per process."""
+    return tuple(render(env, every_application=True))
 
 
 def to_yaml(objects: Sequence[dict[str, Any]]) -> str:
@@ -199,7 +219,13 @@ def diff_text(env: str, base: Sequence[dict[str, Any]], head: Sequence[dict[str,
 def diff(base_ref: str, envs: Sequence[str] = ENVIRONMENTS, root: Path = REPO_ROOT) -> dict[str, str]:
     """Unified diff of the rendered YAML per environment, ``base_ref`` -> work tree ("" when equal)."""
     return {
-        env: diff_text(env, render(env, base_ref, root), render(env, None, root), base_ref) for env in envs
+        env: diff_text(
+            env,
+            render(env, base_ref, root, every_application=True),
+            render(env, None, root, every_application=True),
+            base_ref,
+        )
+        for env in envs
     }
 
 
@@ -212,7 +238,7 @@ def write_all(out_dir: Path, root: Path = REPO_ROOT) -> dict[str, list[dict[str,
     out_dir.mkdir(parents=True, exist_ok=True)
     result = {}
     for env in ENVIRONMENTS:
-        objects = render(env, root=root)
+        objects = render(env, root=root, every_application=True)
         (out_dir / f"{env}.yaml").write_text(to_yaml(objects))
         result[env] = objects
     return result

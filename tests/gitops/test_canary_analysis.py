@@ -11,18 +11,29 @@ from florai_gitops import analysis, manifests
 ENVS = ("staging", "prod")
 
 
+def templates(env: str) -> dict[str, dict[str, dict]]:
+    """Every AnalysisTemplate the environment deploys (the API's and the web UI's): name -> metrics."""
+    found = {
+        o["metadata"]["name"]: {m["name"]: m for m in o["spec"]["metrics"]}
+        for o in manifests.rendered_everything(env)
+        if o["kind"] == "AnalysisTemplate"
+    }
+    assert set(found) == {"florai-canary", "florai-ui-canary"}
+    return found
+
+
 def metrics(env: str) -> dict[str, dict]:
-    (template,) = [o for o in manifests.rendered(env) if o["kind"] == "AnalysisTemplate"]
-    return {m["name"]: m for m in template["spec"]["metrics"]}
+    return templates(env)["florai-canary"]
 
 
 @pytest.mark.parametrize("env", ENVS)
 @pytest.mark.parametrize("result", [[], [math.nan]])
 def test_no_data_is_never_a_success(env, result):
-    for name, metric in metrics(env).items():
-        assert analysis.phase(metric, result) == analysis.INCONCLUSIVE, name
-        # Inconclusive pauses the rollout at once for a person to judge.
-        assert metric.get("inconclusiveLimit", 0) == 0, name
+    for template, found in templates(env).items():
+        for name, metric in found.items():
+            assert analysis.phase(metric, result) == analysis.INCONCLUSIVE, (template, name)
+            # Inconclusive pauses the rollout at once for a person to judge.
+            assert metric.get("inconclusiveLimit", 0) == 0, (template, name)
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -94,11 +94,40 @@ def test_cli_render_writes_every_environment(tmp_path, capsys):
     out = capsys.readouterr().out
     for env in manifests.ENVIRONMENTS:
         text = (tmp_path / f"{env}.yaml").read_text()
-        assert text == manifests.to_yaml(manifests.rendered(env))
-        assert f"{env}: {len(manifests.rendered(env))} objects" in out
+        everything = manifests.rendered_everything(env)
+        assert text == manifests.to_yaml(everything)
+        assert f"{env}: {len(everything)} objects" in out
+        # What Argo CD syncs from apps/deploy: the API's overlay, the web UI's, the cluster-wide objects.
+        names_of = {(o["kind"], o["metadata"]["name"]) for o in everything}
+        assert {(o["kind"], o["metadata"]["name"]) for o in manifests.rendered(env)} < names_of
+        assert ("Ingress", "florai-ui") in names_of and ("StorageClass", "gp3") in names_of
 
 
 def test_cli_diff_prints_no_changes_against_the_work_tree_itself(monkeypatch, deploy_repo, capsys):
     monkeypatch.setattr(manifests, "REPO_ROOT", deploy_repo)
     assert manifests.main(["diff", "--base", "HEAD"]) == 0
     assert capsys.readouterr().out.count(manifests.NO_CHANGES) == len(manifests.ENVIRONMENTS)
+
+
+def test_diff_shows_a_web_ui_promotion_as_its_image_line(deploy_repo):
+    """Pull requests see the UI's rendered change too (make diff-manifests renders every Application
+    under apps/deploy), not only the API's."""
+    kustomization = deploy_repo / manifests.DEPLOY_DIR / "ui" / "overlays" / "prod" / "kustomization.yaml"
+    original = kustomization.read_text()
+    digest = next(line.split(":", 1)[1].strip() for line in original.splitlines() if "digest:" in line)
+    new_digest = "sha256:" + "fedcba9876543210" * 4
+    try:
+        kustomization.write_text(original.replace(f"digest: {digest}", f"digest: {new_digest}"))
+        diffs = manifests.diff("HEAD", root=deploy_repo)
+    finally:
+        kustomization.write_text(original)
+    assert diffs["dev"] == "" and diffs["staging"] == ""
+    changed = [
+        line.strip("+- ")
+        for line in diffs["prod"].splitlines()
+        if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert len(changed) == 2 and all(line.startswith("image: ") for line in changed)
+    # The registry stays the bridge's placeholder in git; the digest is the overlay's.
+    assert changed[0].endswith(f"ui_ecr_repository_url}}}}@{digest}'")
+    assert changed[1].endswith(f"ui_ecr_repository_url}}}}@{new_digest}'")

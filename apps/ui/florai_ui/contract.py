@@ -28,6 +28,12 @@ METRIC_PREFIX = "florai_ui"
 PAGE_RENDER_METRIC = "florai_ui_page_render_seconds"
 API_CALL_METRIC = "florai_ui_api_call_duration_seconds"
 API_ERRORS_METRIC = "florai_ui_api_errors_total"
+# The API_ERRORS_METRIC reasons that are the service's failures, not the person's (a bad photo's 413,
+# 415 or 422 is not one): the error-rate alert and the canary select these (a PromQL regex).
+SERVICE_FAILURE_REASONS = "5..|429|timeout|unreachable"
+# The deployment guide's thresholds: the alerts fire above them, the canary fails above them.
+PAGE_RENDER_P95_MAX_S = 3
+API_ERROR_RATIO_MAX = 0.005
 # Labels of the UI's pods and container (manifests, alerts, dashboard).
 APP_NAME = "florai-ui"
 CONTAINER_NAME = "florai-ui"
