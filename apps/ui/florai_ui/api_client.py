@@ -85,7 +85,12 @@ class ApiClient:
                 body: object = response.json()
             except ValueError:
                 body = response.text
-            raise readable(response.status_code, body, dict(response.headers))
+            raise readable(
+                response.status_code,
+                body,
+                dict(response.headers),
+                signed_in="authorization" in {k.lower() for k in self._http.headers},
+            )
         self._count(route, start, "ok")
         return response.json() if response.content else {}
 

@@ -28,8 +28,17 @@ def retry_after_s(headers: dict[str, str]) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
-def readable(status: int, body: object, headers: dict[str, str]) -> ApiCallError:
-    """The ApiCallError for one refused call: what happened and what to do, in one or two sentences."""
+# A 401/403 when calls carry the UI's service key (no sign-in): nothing the person can do about it.
+KEY_REFUSED = (
+    "The FlorAI service refused this web UI's key (FLORAI_UI_API_KEY is wrong or was revoked). "
+    "Tell the operators; they put a new one in the UI's credentials."
+)
+
+
+def readable(status: int, body: object, headers: dict[str, str], *, signed_in: bool = True) -> ApiCallError:
+    """The ApiCallError for one refused call: what happened and what to do, in one or two sentences.
+
+    ``signed_in``: the call carried the person's own token (sign-in), not the UI's service key."""
     detail = body.get("detail") if isinstance(body, dict) else body
     code = body.get("code") if isinstance(body, dict) else None
     text = _detail_text(detail)
@@ -54,6 +63,8 @@ def readable(status: int, body: object, headers: dict[str, str]) -> ApiCallError
         message = f"This analysis is not available right now (its model is not loaded). {retry}"
     elif status == 503:
         message = f"The service is busy. {retry}"
+    elif status in (401, 403) and not signed_in:
+        message = KEY_REFUSED
     elif status in (401, 403):
         message = "You are not signed in, or your session expired. Sign in again."
     elif status == 404:

@@ -14,7 +14,7 @@ from ui_test_page import API_KEY, analyse_photos, errors, image_captions, open_p
 from ui_test_photos import leaf_jpeg, not_an_image, oversized_jpeg_bytes, truncated_jpeg
 
 from florai import contract as api_contract
-from florai_ui import batch_table, contract
+from florai_ui import api_errors, batch_table, contract
 from florai_ui.api_client import ApiClient, Photo
 from florai_ui.batch_table import COLUMNS
 from florai_ui.tasks import BY_TASK
@@ -164,3 +164,12 @@ def test_erasure_is_offered_exactly_when_the_api_has_it(api):
         at.checkbox(key=consent.KEY_ERASE_CONFIRM).check().run()
         at.button(key=consent.KEY_ERASE).click().run()
         assert consent.ERASED in [s.value for s in at.success]
+
+
+def test_a_refused_service_key_tells_who_can_fix_it(api, monkeypatch):
+    """Without sign-in the calls carry the UI's own key: a 401 is the operators' to fix, not the
+    person's, so the page does not tell them to sign in (there is no sign-in)."""
+    monkeypatch.setenv("FLORAI_UI_API_KEY", "fl_revoked-or-never-issued")
+    at = open_page()
+    assert errors(at) and set(errors(at)) == {api_errors.KEY_REFUSED}
+    assert all(b.label != "Sign in" for b in at.button)
