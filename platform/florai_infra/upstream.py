@@ -63,5 +63,5 @@ def addon_versions() -> dict[str, dict[str, str]]:
 
 
 def chart_values(chart: str, version: str) -> dict[str, Any]:
-    """A chart version's own values.yaml (platform/upstream/charts-controllers/<chart>-<version>/)."""
-    return _yaml("charts-controllers", f"{chart}-{version}/values.yaml") or {}
+    """A chart version's own values.yaml (platform/upstream/charts/<chart>/<version>/)."""
+    return _yaml("charts", f"{chart}/{version}/values.yaml") or {}

@@ -1,23 +1,22 @@
-"""The controller add-ons the program's IAM roles serve: chart versions current, every Helm value
-key one that chart version defines (tests/infra/chart_values.py), service accounts the IRSA trusts."""
+"""The controller add-ons the program's IAM roles serve: chart versions vendored with their source,
+service accounts the IRSA trusts, versions that follow the cluster's. Every Helm value key is checked
+against the vendored chart with the other add-ons' (tests/gitops/test_argocd_chart_values.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 import yaml
 
+from florai_gitops import chart_values
 from florai_infra import names, upstream
 from florai_infra.offline.engine import REPO_ROOT, load_stack_config
-from tests.infra.chart_values import unknown_value_keys
 
 ADDONS = REPO_ROOT / "argocd" / "addons"
-# add-on file -> (service account the chart must create, path to its serviceAccount values, free-form maps)
+# add-on file -> (service account the chart must create, path to its serviceAccount values)
 CONTROLLERS = {
-    "aws-load-balancer-controller": (names.LOAD_BALANCER_CONTROLLER, ("serviceAccount",), frozenset()),
-    "cluster-autoscaler": (names.CLUSTER_AUTOSCALER, ("rbac", "serviceAccount"), frozenset({"extraArgs"})),
-    "external-dns": (names.EXTERNAL_DNS, ("serviceAccount",), frozenset()),
+    "aws-load-balancer-controller": (names.LOAD_BALANCER_CONTROLLER, ("serviceAccount",)),
+    "cluster-autoscaler": (names.CLUSTER_AUTOSCALER, ("rbac", "serviceAccount")),
+    "external-dns": (names.EXTERNAL_DNS, ("serviceAccount",)),
 }
 
 
@@ -26,37 +25,35 @@ def _source(addon: str) -> dict:
     return appset["spec"]["template"]["spec"]["source"]
 
 
-def _vendored(addon: str, version: str) -> Path:
-    return upstream.path("charts-controllers", f"{addon}-{version}")
-
-
 @pytest.mark.parametrize("addon", sorted(CONTROLLERS))
 def test_chart_version_is_vendored_with_its_source(addon):
     source = _source(addon)
-    meta = yaml.safe_load((_vendored(addon, source["targetRevision"]) / "SOURCE.yaml").read_text())
-    assert str(meta["version"]) == source["targetRevision"]
-    assert source["repoURL"] in meta["chart"] and str(meta["retrieved"]) == "2026-12-02"
-
-
-@pytest.mark.parametrize("addon", sorted(CONTROLLERS))
-def test_every_values_key_exists_in_that_chart_version(addon):
-    source = _source(addon)
-    defaults = upstream.chart_values(addon, source["targetRevision"])
-    free_form = CONTROLLERS[addon][2]
-    assert unknown_value_keys(source["helm"]["valuesObject"], defaults, free_form) == []
+    meta = chart_values.source(addon, source["targetRevision"])
+    assert (meta["chart"], str(meta["version"])) == (addon, source["targetRevision"])
+    assert meta["helm_repository"] == source["repoURL"] and str(meta["retrieved"]) == "2026-12-02"
 
 
 def test_an_unknown_key_is_caught():
-    defaults = upstream.chart_values("external-dns", "1.21.1")
-    assert unknown_value_keys({"provider": {"name": "aws", "zone": "x"}, "env": []}, defaults) == [
-        "provider.zone"
-    ]
-    assert unknown_value_keys({"serviceAccount": {"annotations": {"any": "thing"}}}, defaults) == []
+    version = _source("external-dns")["targetRevision"]
+    found = chart_values.unknown_keys(
+        {"provider": {"name": "aws", "zone": "x"}, "env": []}, "external-dns", version
+    )
+    assert found == ["provider.zone"]
+    assert (
+        chart_values.unknown_keys({"serviceAccount": {"annotations": {"a": "b"}}}, "external-dns", version)
+        == []
+    )
+    # Free-form where the chart passes a map through: the autoscaler's flags.
+    version = _source("cluster-autoscaler")["targetRevision"]
+    assert (
+        chart_values.unknown_keys({"extraArgs": {"expander": "least-waste"}}, "cluster-autoscaler", version)
+        == []
+    )
 
 
 @pytest.mark.parametrize("addon", sorted(CONTROLLERS))
 def test_chart_creates_the_service_account_the_role_trusts(addon):
-    account, path, _ = CONTROLLERS[addon]
+    account, path = CONTROLLERS[addon]
     appset = yaml.safe_load((ADDONS / f"{addon}.yaml").read_text())
     values = appset["spec"]["template"]["spec"]["source"]["helm"]["valuesObject"]
     for key in path:
@@ -70,8 +67,7 @@ def test_chart_creates_the_service_account_the_role_trusts(addon):
 def test_cluster_autoscaler_matches_the_clusters_kubernetes_minor():
     # The autoscaler's minor version follows Kubernetes' (1.35.x for 1.35).
     version = _source("cluster-autoscaler")["targetRevision"]
-    chart = yaml.safe_load((_vendored("cluster-autoscaler", version) / "SOURCE.yaml").read_text())
-    assert chart["url"].endswith("/values.yaml")
+    assert chart_values.source("cluster-autoscaler", version)["url"].endswith("/values.yaml")
     kubernetes = {load_stack_config(s)["florai:kubernetesVersion"] for s in ("dev", "staging", "prod")}
     image = upstream.chart_values("cluster-autoscaler", version)["image"]["tag"]
     assert {".".join(image.lstrip("v").split(".")[:2])} == kubernetes

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
-from florai_infra import names, upstream
+from florai_gitops import chart_values
+from florai_infra import names
 from florai_infra.config import GitOpsSettings
 from florai_infra.offline.engine import load_stack_config, run_stack
-from tests.infra.chart_values import unknown_value_keys
 
 SECRET = "kubernetes:core/v1:Secret"
 
@@ -20,18 +18,16 @@ def test_argocd_release_is_pinned_from_argo_helm(plan):
     assert release["repositoryOpts"]["repo"] == "https://argoproj.github.io/argo-helm"
     assert release["version"] == GitOpsSettings().argocd_chart_version
     assert release["namespace"] == names.NAMESPACE_ARGOCD
-    source = yaml.safe_load(
-        upstream.path("charts-controllers", f"argo-cd-{release['version']}/SOURCE.yaml").read_text()
-    )
+    source = chart_values.source("argo-cd", release["version"])
     assert source["version"] == release["version"] and source["url"].endswith("charts/argo-cd/values.yaml")
+    assert source["helm_repository"] == release["repositoryOpts"]["repo"]
     assert int(str(source["version"]).split(".")[0]) >= 9  # Argo CD 3.x (chart 9+), not the 2.x line
 
 
 def test_argocd_values_exist_in_that_chart_version(plan):
     release = plan.one("kubernetes:helm.sh/v3:Release").inputs
-    defaults = upstream.chart_values("argo-cd", release["version"])
-    # configs.cm is argocd-cm's data: any key Argo CD reads is allowed there.
-    assert unknown_value_keys(release["values"], defaults, free_form=frozenset({"configs.cm"})) == []
+    # configs.cm is argocd-cm's data: any key Argo CD reads is allowed there (chart_values.FREE_FORM).
+    assert chart_values.unknown_keys(release["values"], "argo-cd", release["version"]) == []
 
 
 def test_kubernetes_provider_uses_an_exec_token_kubeconfig(plan):
