@@ -32,7 +32,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,11 +73,23 @@ class LockError(RuntimeError):
     """A lock cannot be made or is out of date; the message says what to run."""
 
 
+def build_requires(pyproject: Path) -> list[str]:
+    """The build backend a package's image installs it with (``pip install --no-build-isolation``
+    takes it from the image's venv, so the image's lock must pin it)."""
+    return list(tomllib.loads(pyproject.read_text())["build-system"]["requires"])
+
+
+# A fixed path (build/ is ignored by git): uv names its input files in the lock's comments.
+BUILD_INPUTS = REPO_ROOT / "build" / "lock"
+
+
 def declared(group: str) -> list[str]:
-    """The requirement strings declared for ``group``, as written in the pyproject file."""
+    """The requirement strings declared for ``group``, as written in the pyproject file; an image's
+    group (app, ui) includes its package's build requirements."""
     if group in ("app", "ui"):
         pyproject = APP_PYPROJECT if group == "app" else UI_PYPROJECT
-        return list(tomllib.loads(pyproject.read_text())["project"]["dependencies"])
+        dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+        return [*dependencies, *build_requires(pyproject)]
     project = tomllib.loads(ROOT_PYPROJECT.read_text())["project"]
     if group == "infra":
         return list(project["dependencies"])
@@ -200,7 +211,8 @@ def _torch_source(torch: str) -> list[str]:
 
 
 def _compile(lock: Lock, inputs: list[Path], constraints: list[Path], extras: list[str]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    override = BUILD_INPUTS / "torch-cpu.txt"
+    try:
         argv = [_uv(), "pip", "compile", *map(str, inputs), "--generate-hashes", "--quiet"]
         argv += ["--python-version", PYTHON_VERSION, "--python-platform", PYTHON_PLATFORM]
         argv += ["--custom-compile-command", COMPILE_COMMAND, "-o", str(lock.path)]
@@ -209,14 +221,17 @@ def _compile(lock: Lock, inputs: list[Path], constraints: list[Path], extras: li
         for constraint in constraints:
             argv += ["-c", str(constraint.relative_to(REPO_ROOT))]
         if lock.torch == "cpu":
-            override = Path(tmp) / "torch-cpu.txt"
+            # A fixed relative path: uv names it in the lock's comments (a temporary one changed each run).
+            override.parent.mkdir(parents=True, exist_ok=True)
             override.write_text(TORCH_CPU + "\n")
-            argv += ["--override", str(override)]
+            argv += ["--override", str(override.relative_to(REPO_ROOT))]
         argv += _torch_source(lock.torch)
         print(f"resolving {lock.relative} ({', '.join(lock.groups)}; torch {lock.torch})", flush=True)
         done = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True)
         if done.returncode != 0:
             raise LockError(f"uv could not resolve {lock.relative}: {done.stderr.strip()}")
+    finally:
+        override.unlink(missing_ok=True)
     body = lock.path.read_text()
     lock.path.write_text(f"{DIGEST_PREFIX}{inputs_digest(lock)}\n{body}")
 
@@ -235,17 +250,30 @@ def _without_torch(lock: Lock, into: Path) -> Path:
     return into
 
 
+def _build_input(name: str, pyproject: Path) -> Path:
+    path = BUILD_INPUTS / f"{name}-build-requires.txt"
+    path.write_text("\n".join(build_requires(pyproject)) + "\n")
+    return path
+
+
 def compile_all() -> None:
-    _compile(APP_CPU, [APP_PYPROJECT], [], [])
-    # A fixed path (build/ is ignored by git): uv names its constraint files in the lock's comments.
-    shared = REPO_ROOT / "build" / "lock" / "app-without-torch.txt"
-    shared.parent.mkdir(parents=True, exist_ok=True)
+    BUILD_INPUTS.mkdir(parents=True, exist_ok=True)
+    app_build, ui_build = _build_input("app", APP_PYPROJECT), _build_input("ui", UI_PYPROJECT)
+    inputs = {
+        "app": [APP_PYPROJECT, app_build.relative_to(REPO_ROOT)],
+        "ui": [UI_PYPROJECT, ui_build.relative_to(REPO_ROOT)],
+    }
+    shared = BUILD_INPUTS / "app-without-torch.txt"
     try:
-        _compile(APP_CUDA, [APP_PYPROJECT], [_without_torch(APP_CPU, shared)], [])
+        _compile(APP_CPU, inputs["app"], [], [])
+        _compile(APP_CUDA, inputs["app"], [_without_torch(APP_CPU, shared)], [])
+        _compile(
+            DEVELOPMENT, [ROOT_PYPROJECT, *inputs["app"], *inputs["ui"]], [APP_CPU.path], ["dev", "bench"]
+        )
+        _compile(UI, inputs["ui"], [DEVELOPMENT.path], [])
     finally:
-        shared.unlink(missing_ok=True)
-    _compile(DEVELOPMENT, [ROOT_PYPROJECT, APP_PYPROJECT, UI_PYPROJECT], [APP_CPU.path], ["dev", "bench"])
-    _compile(UI, [UI_PYPROJECT], [DEVELOPMENT.path], [])
+        for path in (shared, app_build, ui_build):
+            path.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:

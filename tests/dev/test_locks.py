@@ -64,3 +64,34 @@ def test_the_image_installs_from_the_app_locks_by_build():
     assert locks.TORCH_CPU_INDEX in dockerfile
     assert not (REPO_ROOT / "apps" / "requirements.txt").exists()
     assert not (REPO_ROOT / "requirements.in").exists()
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "lock", "pyproject"),
+    [
+        ("apps/Dockerfile", APP_CPU, locks.APP_PYPROJECT),
+        ("apps/Dockerfile", APP_CUDA, locks.APP_PYPROJECT),
+        ("apps/ui/Dockerfile", locks.UI, locks.UI_PYPROJECT),
+    ],
+    ids=["api-cpu", "api-cuda", "ui"],
+)
+def test_each_image_lock_pins_the_build_backend_its_dockerfile_installs_with(dockerfile, lock, pyproject):
+    """The images install their own package with `pip install --no-build-isolation`: the backend comes
+    from the lock, not from the index (the UI image once had none and pip failed: no bdist_wheel)."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    assert "--no-build-isolation" in (locks.REPO_ROOT / dockerfile).read_text()
+    pins = locks.read_pins(lock.path)
+    for text in locks.build_requires(pyproject):
+        requirement = Requirement(text)
+        version = pins[locks.canonical(requirement.name)][0]
+        assert requirement.specifier.contains(Version(version)), (lock.relative, text, version)
+    # setuptools builds wheels itself from 70.1; older ones need the `wheel` package, which no lock pins.
+    assert Version(pins["setuptools"][0]) >= Version("70.1")
+
+
+@pytest.mark.parametrize("lock", LOCKS, ids=lambda lock: lock.relative)
+def test_locks_name_no_temporary_path(lock: Lock):
+    """`make lock` twice gives the same files: every input uv names in its comments has a fixed path."""
+    assert "/tmp" not in lock.path.read_text()
