@@ -238,15 +238,8 @@ def overlay_application(env: str, root: Path = REPO_ROOT, cluster: Cluster | Non
     """The Application that syncs apps/deploy/overlays/<env>, as that stack's Argo CD generates it from
     root/argocd (by default from a cluster Secret without annotations: every bridge value stays a
     ``{{metadata.annotations.<name>}}`` placeholder, as git holds it)."""
-    cluster = cluster or without_annotations(load_cluster(env))
     path = f"apps/deploy/overlays/{env}"
-    objects = directory_objects(root / names.GITOPS_ROOT_PATH)
-    found = [
-        app
-        for appset in application_sets(objects)
-        for app in applications(appset, cluster)
-        if app["spec"]["source"].get("path") == path
-    ]
+    found = [app for app in deploy_applications(env, root, cluster) if app["spec"]["source"]["path"] == path]
     if len(found) != 1:
         raise ValueError(f"expected one Application syncing {path}, found {len(found)}")
     return found[0]

@@ -123,14 +123,11 @@ def render_tree(
     from before the ApplicationSets carried patches."""
     if not (tree / names.GITOPS_ROOT_PATH).is_dir():
         return kustomize(overlay_dir(tree, env))
-    if not every_application:
-        application = appsets.overlay_application(env, tree, cluster)
-        return kustomize_application(application["spec"]["source"], tree)
-    return [
-        obj
-        for application in appsets.deploy_applications(env, tree, cluster)
-        for obj in kustomize_application(application["spec"]["source"], tree)
-    ]
+    if every_application:
+        applications = appsets.deploy_applications(env, tree, cluster)
+    else:
+        applications = [appsets.overlay_application(env, tree, cluster)]
+    return [obj for app in applications for obj in kustomize_application(app["spec"]["source"], tree)]
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:

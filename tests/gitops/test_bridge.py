@@ -241,11 +241,7 @@ def test_no_offline_engine_value_in_the_runbooks():
 def app_applications(env: str, cluster: appsets.Cluster) -> list[dict[str, Any]]:
     """Every Application of the stack that syncs a folder of apps/deploy (the API, the web UI, the
     cluster-wide objects)."""
-    apps = [
-        a
-        for a in appsets.stack_applications(env, cluster=cluster)
-        if a["spec"]["source"].get("path", "").startswith("apps/deploy/")
-    ]
+    apps = appsets.deploy_applications(env, cluster=cluster)
     assert {a["spec"]["source"]["path"] for a in apps} >= {
         f"apps/deploy/overlays/{env}",
         f"apps/deploy/ui/overlays/{env}",

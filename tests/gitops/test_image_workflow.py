@@ -10,7 +10,7 @@ import yaml
 
 from florai_gitops import appsets, promote
 from florai_infra import names
-from tests.gitops.workflow_runner import Runner, scratch_root, step
+from tests.gitops.workflow_runner import Runner, promotion_root, step
 
 WORKFLOW = appsets.REPO_ROOT / ".github" / "workflows" / "image.yml"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$")
@@ -70,13 +70,7 @@ def test_the_pin_is_pushed_by_the_deploy_bot_not_the_workflow_token():
 def test_the_scripts_push_each_image_to_its_own_repository_and_pin_all_three_in_one_commit(tmp_path):
     """The job's shell steps, run in order with docker and git recorded: the UI goes to the UI repository,
     the inference images to theirs, and one commit pins exactly the pushed digests in the dev overlays."""
-    root = scratch_root(
-        tmp_path,
-        *(d.overlays.as_posix() for d in promote.DEPLOYABLES),
-        "platform/florai_gitops",
-        "platform/florai_infra/__init__.py",
-        "platform/florai_infra/names.py",
-    )
+    root = promotion_root(tmp_path)
     registry = "210987654321.dkr.ecr.us-east-1.amazonaws.com"
     sha = "0123456789abcdef0123456789abcdef01234567"
     runner = Runner(root, {"github": {"sha": sha}, "env": {"AWS_REGION": "us-east-1"}})

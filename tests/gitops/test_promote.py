@@ -13,7 +13,7 @@ import yaml
 from florai_gitops import appsets, promote
 from florai_gitops.promote import ImageRef, PromotionError
 from florai_infra import names
-from tests.gitops.workflow_runner import Runner, scratch_root, step
+from tests.gitops.workflow_runner import Runner, promotion_root, step
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "0123456789abcdef" * 4
@@ -278,13 +278,7 @@ def test_show_copies_names_each_images_source_and_target_repository(real_overlay
 def test_the_promote_workflow_copies_every_image_then_changes_one_line_each(tmp_path):
     """promote.yml's shell steps, run in order with docker recorded: each image is copied by digest from
     the source account's repository into the target's, then the target overlays take exactly those."""
-    root = scratch_root(
-        tmp_path,
-        *(d.overlays.as_posix() for d in promote.DEPLOYABLES),
-        "platform/florai_gitops",
-        "platform/florai_infra/__init__.py",
-        "platform/florai_infra/names.py",
-    )
+    root = promotion_root(tmp_path)
     promote.promote(
         root,
         "dev",

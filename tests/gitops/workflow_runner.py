@@ -39,6 +39,19 @@ def scratch_root(tmp: Path, *paths: str) -> Path:
     return tmp
 
 
+def promotion_root(tmp: Path) -> Path:
+    """A scratch root with what the promotion script reads: every deployable's overlays and the code."""
+    from florai_gitops import promote
+
+    return scratch_root(
+        tmp,
+        *(d.overlays.as_posix() for d in promote.DEPLOYABLES),
+        "platform/florai_gitops",
+        "platform/florai_infra/__init__.py",
+        "platform/florai_infra/names.py",
+    )
+
+
 @dataclass
 class Runner:
     root: Path

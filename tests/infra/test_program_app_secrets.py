@@ -141,16 +141,12 @@ def test_redis_token_and_app_keys_are_distinct_generated_values(captured):
     assert monitor.ignore_changes[redis_version.urn] == ["secretString"]
 
 
-def test_the_alerting_receivers_secret_exists_empty_where_the_alertmanager_secret_reads_it(plan):
-    name = names.alerting_receivers_secret(plan.stack)
+def _filled_by_a_person(plan, name: str) -> str:
+    """Checks a secret the program creates empty (a person puts its value once) that the External
+    Secrets role can read; returns its name as the ApplicationSets template it."""
     (secret,) = [r for r in plan.by_type(SECRET) if r.inputs["name"] == name]
-    # No value from the program: the pager key and the chat webhook are put by a person, once.
     assert not [v for v in plan.by_type(VERSION) if secret.urn in v.dependencies]
     assert secret.inputs["kmsKeyId"] == _signing_keys(plan).inputs["kmsKeyId"]
-    # The observability ApplicationSet's ExternalSecret reads exactly this name (its template form).
-    appset = (REPO / "argocd" / "observability" / "observability.yaml").read_text()
-    template = name.replace(f"/{plan.stack}/", "/{{metadata.labels.environment}}/")
-    assert f'value: "{template}"' in appset
     role = next(
         r
         for r in plan.by_type("aws:iam/role:Role")
@@ -161,24 +157,19 @@ def test_the_alerting_receivers_secret_exists_empty_where_the_alertmanager_secre
     region, account = plan.outputs["awsRegion"], plan.outputs["awsAccountId"]
     arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf"
     assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in read["Resource"])
+    return name.replace(f"/{plan.stack}/", "/{{metadata.labels.environment}}/")
+
+
+def test_the_alerting_receivers_secret_exists_empty_where_the_alertmanager_secret_reads_it(plan):
+    # The pager key and the chat webhook are put by a person, once.
+    template = _filled_by_a_person(plan, names.alerting_receivers_secret(plan.stack))
+    # The observability ApplicationSet's ExternalSecret reads exactly this name (its template form).
+    appset = (REPO / "argocd" / "observability" / "observability.yaml").read_text()
+    assert f'value: "{template}"' in appset
 
 
 def test_the_ui_credentials_secret_exists_empty_where_the_ui_external_secret_reads_it(plan):
-    name = names.ui_credentials_secret(plan.stack)
-    (secret,) = [r for r in plan.by_type(SECRET) if r.inputs["name"] == name]
-    # No value from the program: a person puts the UI's service key (or OIDC client) once.
-    assert not [v for v in plan.by_type(VERSION) if secret.urn in v.dependencies]
-    assert secret.inputs["kmsKeyId"] == _signing_keys(plan).inputs["kmsKeyId"]
+    # The UI's service key (or its OIDC client) is put by a person, once.
+    template = _filled_by_a_person(plan, names.ui_credentials_secret(plan.stack))
     appset = (REPO / "argocd" / "apps" / "florai-ui.yaml").read_text()
-    template = name.replace(f"/{plan.stack}/", "/{{metadata.labels.environment}}/")
     assert appset.count(f'value: "{template}"') == 2  # dev/staging and prod ApplicationSets
-    role = next(
-        r
-        for r in plan.by_type("aws:iam/role:Role")
-        if r.inputs["name"] == f"florai-{plan.stack}-external-secrets"
-    )
-    policy = next(p for p in plan.by_type("aws:iam/rolePolicy:RolePolicy") if role.urn in p.dependencies)
-    read = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}["ReadFloraiSecrets"]
-    region, account = plan.outputs["awsRegion"], plan.outputs["awsAccountId"]
-    arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf"
-    assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in read["Resource"])
